@@ -1,0 +1,52 @@
+# Two commands for a newcomer: `make lab` and `make test`. Both create .venv
+# and install the project on first use; later runs skip the install unless
+# pyproject.toml changed.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# The offline guard: every Python process of a test run (pytest and the
+# notebook kernels it starts) refuses network connections.
+OFFLINE := PYTHONPATH=$(CURDIR)/tests/offline COURSE_OFFLINE=1
+NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: setup lab test test-unit test-notebooks student notebooks clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --upgrade-strategy only-if-needed -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+lab: setup
+	$(VENV)/bin/jupyter lab notebooks/00_start_here.ipynb
+
+# Unit tests, exercise checks and the nbgrader round trip (two workers), then
+# every notebook under nbval in strict mode, one at a time so that the
+# per-notebook wall times it prints are honest. Both halves always run.
+test: setup
+	@status=0; \
+	$(MAKE) --no-print-directory test-unit || status=1; \
+	$(MAKE) --no-print-directory test-notebooks || status=1; \
+	exit $$status
+
+test-unit: setup
+	$(OFFLINE) $(PY) -m pytest tests -n 2 --dist loadfile
+
+test-notebooks: setup
+	$(OFFLINE) $(PY) -m pytest $(NBVAL) notebooks
+
+# Learner copies (solutions removed) in student/; never overwrites your work.
+student: setup
+	$(PY) -m course_utils.exercises --source notebooks --target student
+
+# Re-run every notebook top to bottom and save its outputs (after editing one).
+notebooks: setup
+	$(PY) -m jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb notebooks/*/*.ipynb
+
+clean:
+	rm -rf student release submitted autograded feedback gradebook.db .pytest_cache

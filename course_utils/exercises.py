@@ -1,0 +1,142 @@
+"""Exercises in nbgrader's format, and student copies of the notebooks.
+
+The course's notebooks are the *instructor* versions: each exercise is an
+answer cell (nbgrader metadata ``solution: true``) whose solution sits between
+``### BEGIN SOLUTION`` and ``### END SOLUTION``, followed by a graded test cell
+(``grade: true, locked: true, points``) with visible ``assert`` statements and
+optionally ``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS``.
+
+``make student`` (``python -m course_utils.exercises``) writes a learner's copy
+of every notebook with nbgrader's own preprocessors, run standalone (no
+gradebook database): solutions become ``raise NotImplementedError()``, hidden
+tests and outputs are removed, graded cells are locked.  A copy the learner has
+edited is never overwritten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+__all__ = [
+    "student_version",
+    "write_student_copies",
+    "graded_cells",
+    "solution_cells",
+    "find_notebooks",
+]
+
+#: Where ``write_student_copies`` records what it wrote last, so it can tell
+#: an untouched copy (safe to refresh) from a learner's work (left alone).
+MANIFEST_NAME = ".written.json"
+
+
+def _nbgrader_meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def graded_cells(nb) -> list:
+    """Code cells that nbgrader grades automatically (``grade: true``, not answers)."""
+    return [
+        c for c in nb.cells
+        if c.cell_type == "code" and _nbgrader_meta(c).get("grade") and not _nbgrader_meta(c).get("solution")
+    ]
+
+
+def solution_cells(nb) -> list:
+    """Cells the learner writes (``solution: true``)."""
+    return [c for c in nb.cells if _nbgrader_meta(c).get("solution")]
+
+
+def find_notebooks(root) -> list[Path]:
+    """All notebooks under ``root``, sorted, checkpoints excluded."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ValueError(f"root must be an existing folder, got {str(root)!r}")
+    return sorted(p for p in root.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+def student_version(nb):
+    """Return the student copy of an instructor notebook (a new object).
+
+    Applies nbgrader's ``ClearSolutions``, ``ClearHiddenTests``,
+    ``ClearOutput`` and ``LockCells`` preprocessors in that order.
+    """
+    import copy
+
+    import nbformat
+    from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions, LockCells
+
+    if not isinstance(nb, nbformat.NotebookNode):
+        raise TypeError(f"nb must be an nbformat.NotebookNode, got {type(nb).__name__}")
+    nb = copy.deepcopy(nb)
+    resources: dict = {}
+    for preprocessor in (ClearSolutions(), ClearHiddenTests(), ClearOutput(), LockCells()):
+        nb, resources = preprocessor.preprocess(nb, resources)
+    return nb
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def write_student_copies(source="notebooks", target="student", *, verbose=True) -> dict:
+    """Write a student copy of every notebook under ``source`` into ``target``.
+
+    A file already in ``target`` is replaced only if it is exactly what this
+    function wrote last time (the learner has not touched it) or already
+    equal to the new copy.  Anything else is a learner's work and is left
+    alone, with a message saying so.
+
+    Returns
+    -------
+    dict
+        ``{"written": [...], "unchanged": [...], "kept": [...]}`` of relative paths.
+    """
+    import nbformat
+
+    source, target = Path(source), Path(target)
+    notebooks = find_notebooks(source)
+    manifest_path = target / MANIFEST_NAME
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    report: dict = {"written": [], "unchanged": [], "kept": []}
+    for path in notebooks:
+        rel = path.relative_to(source).as_posix()
+        new_text = nbformat.writes(student_version(nbformat.read(path, as_version=4))) + "\n"
+        out = target / rel
+        if out.exists():
+            old_text = out.read_text(encoding="utf-8")
+            if old_text == new_text:
+                report["unchanged"].append(rel)
+                manifest[rel] = _digest(new_text)
+                continue
+            if manifest.get(rel) != _digest(old_text):
+                report["kept"].append(rel)
+                continue
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(new_text, encoding="utf-8")
+        manifest[rel] = _digest(new_text)
+        report["written"].append(rel)
+    target.mkdir(parents=True, exist_ok=True)
+    manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    if verbose:
+        print(f"student copies in {target}/: {len(report['written'])} written, "
+              f"{len(report['unchanged'])} already up to date, {len(report['kept'])} left alone")
+        for rel in report["kept"]:
+            print(f"  left alone (you have edited it): {target / rel}  "
+                  f"- rename or delete it to get a fresh copy")
+    return report
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description="Write student copies of the course notebooks.")
+    parser.add_argument("--source", default="notebooks", help="folder of instructor notebooks")
+    parser.add_argument("--target", default="student", help="folder for the student copies")
+    args = parser.parse_args(argv)
+    write_student_copies(args.source, args.target)
+
+
+if __name__ == "__main__":
+    main()
