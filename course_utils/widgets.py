@@ -1,0 +1,106 @@
+"""Interactive explorers built with ipywidgets.
+
+Each explorer is two pieces: a plain function that draws one state as a
+matplotlib figure (usable and testable without a browser), and a function
+that wraps it in sliders.  Run headless (CI, nbval, a script), the widget
+still builds and draws its default state once.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ._checks import check_choice, check_image, check_number
+from .features import canny, gaussian_smooth, gradient_magnitude_direction, image_gradients
+
+__all__ = ["EDGE_METHODS", "edge_figure", "edge_explorer"]
+
+EDGE_METHODS = ("central", "sobel", "prewitt", "canny")
+
+
+def _as_unit_float(image):
+    image = np.asarray(image)
+    if image.dtype.kind in "ui":
+        return image / np.iinfo(image.dtype).max
+    return image.astype(float)
+
+
+def edge_figure(image, method="sobel", sigma=1.0, low=0.1, high=0.2):
+    """Draw the image, its gradient magnitude and its edges for one setting.
+
+    Parameters
+    ----------
+    image : (H, W) array_like
+        Gray image; integer images are scaled to [0, 1].
+    method : {"central", "sobel", "prewitt", "canny"}
+        A gradient operator (edges = magnitude above ``high``) or Canny
+        (non-maximum suppression and hysteresis between ``low`` and ``high``).
+    sigma : float
+        Gaussian blur before differentiating, in pixels (0 = none).
+    low, high : float
+        Thresholds on the gradient magnitude of the [0, 1] image; ``low``
+        is used by Canny only.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    image = check_image(image, "image", min_size=3)
+    method = check_choice(method, "method", EDGE_METHODS)
+    sigma = check_number(sigma, "sigma", minimum=0)
+    low = check_number(low, "low", minimum=0)
+    high = check_number(high, "high", minimum=0)
+    if low > high:
+        raise ValueError(f"low must be <= high, got low={low} and high={high}")
+    image = _as_unit_float(image)
+    smoothed = gaussian_smooth(image, sigma) if sigma > 0 else image
+    operator = "sobel" if method == "canny" else method
+    magnitude, _ = gradient_magnitude_direction(*image_gradients(smoothed, operator))
+    if method == "canny":
+        edges = canny(image, sigma=max(sigma, 1e-3), low=low, high=high)
+    else:
+        edges = magnitude > high
+    fig, axes = plt.subplots(1, 3, figsize=(9, 3.4), layout="constrained")
+    panels = [(image, "input"), (magnitude, f"|gradient| ({operator})"),
+              (edges, f"edges: {method}, {edges.mean():.1%} of pixels")]
+    for ax, (picture, title) in zip(axes, panels):
+        ax.imshow(picture, cmap="gray")
+        ax.set_title(title)
+        ax.axis("off")
+    fig.suptitle(f"sigma = {sigma:g}, low = {low:g}, high = {high:g}", fontsize=9)
+    return fig
+
+
+def edge_explorer(image, method="sobel", sigma=1.0, low=0.1, high=0.2):
+    """Sliders for :func:`edge_figure`: operator, blur and thresholds.
+
+    Returns the widget (display it, or let it be a cell's last value); its
+    default state is drawn at once, so it also works without a browser.
+    """
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    image = check_image(image, "image", min_size=3)
+    controls = {
+        "method": widgets.Dropdown(options=EDGE_METHODS, value=method, description="method"),
+        "sigma": widgets.FloatSlider(value=sigma, min=0.0, max=4.0, step=0.25, description="sigma"),
+        "low": widgets.FloatSlider(value=low, min=0.0, max=1.0, step=0.01, description="low"),
+        "high": widgets.FloatSlider(value=high, min=0.0, max=2.0, step=0.01, description="high"),
+    }
+    output = widgets.Output()
+
+    def redraw(change=None):
+        values = {name: control.value for name, control in controls.items()}
+        values["low"] = min(values["low"], values["high"])
+        with output:
+            output.clear_output(wait=True)
+            fig = edge_figure(image, **values)
+            display(fig)
+            plt.close(fig)
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox(list(controls.values())[:2]),
+                         widgets.HBox(list(controls.values())[2:]), output])

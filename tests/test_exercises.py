@@ -1,0 +1,131 @@
+"""Every exercise of every notebook, checked the way a grader relies on it.
+
+The tests are parametrized over all notebooks in the repository, so a new part
+is covered without new test code:
+
+* structure: at least two graded exercises per notebook, nbgrader metadata
+  (schema 3, unique grade_id, points, locked), solution delimiters in answer
+  cells, hidden-test delimiters paired;
+* the graded cells pass on the instructor notebook: their committed outputs
+  carry no error, and nbval (``make test``) re-runs every notebook in strict
+  mode, failing on any exception, so the committed state is the real state;
+* the graded cells fail on the student copy: the copy made by nbgrader's
+  preprocessors is executed, and every graded cell must raise AssertionError
+  or NotImplementedError.
+"""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_utils.exercises import (
+    graded_cells,
+    solution_cells,
+    student_version,
+    write_student_copies,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+IDS = [p.relative_to(ROOT / "notebooks").as_posix() for p in NOTEBOOKS]
+EXPECTED_FAILURES = {"AssertionError", "NotImplementedError"}
+
+
+def _read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 4, "the course should have notebooks under notebooks/"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_exercise_structure(path):
+    nb = _read(path)
+    graded = graded_cells(nb)
+    answers = solution_cells(nb)
+    assert len(graded) >= 2, f"{path.name}: needs at least 2 graded test cells, has {len(graded)}"
+    assert len(answers) >= 2, f"{path.name}: needs at least 2 answer cells, has {len(answers)}"
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
+    assert len(ids) == len(set(ids)), f"{path.name}: duplicate grade_id in {ids}"
+    for cell in answers:
+        meta = cell.metadata["nbgrader"]
+        assert meta["schema_version"] == 3 and not meta["locked"]
+        assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source, meta["grade_id"]
+    for cell in graded:
+        meta = cell.metadata["nbgrader"]
+        assert meta["schema_version"] == 3, meta
+        assert meta["locked"] is True, f"{meta['grade_id']}: graded cells must be locked"
+        assert meta["points"] > 0, f"{meta['grade_id']}: graded cells need points"
+        assert "assert" in cell.source, f"{meta['grade_id']}: graded cells need visible asserts"
+        assert cell.source.count("### BEGIN HIDDEN TESTS") == cell.source.count("### END HIDDEN TESTS")
+        # The source notebook is the reference: its graded cells ran clean.
+        assert cell.execution_count is not None, f"{meta['grade_id']}: not executed"
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert not errors, f"{meta['grade_id']}: fails on the instructor notebook: {errors}"
+        assert "raises-exception" not in cell.metadata.get("tags", [])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_student_copy_fails_every_graded_cell(path):
+    from nbclient import NotebookClient
+
+    nb = student_version(_read(path))
+    for cell in solution_cells(nb):
+        assert "BEGIN SOLUTION" not in cell.source, "solution left in the student copy"
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    client = NotebookClient(
+        nb, timeout=600, kernel_name="python3", allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()
+    for cell in graded_cells(nb):
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
+        errors = [o.ename for o in cell.outputs if o.output_type == "error"]
+        assert errors, f"{path.name}:{grade_id} passes on the student copy: the test checks nothing"
+        assert errors[0] in EXPECTED_FAILURES, (
+            f"{path.name}:{grade_id} fails on the student copy with {errors[0]}, "
+            f"expected one of {sorted(EXPECTED_FAILURES)}"
+        )
+
+
+def test_student_copies_never_overwrite_learner_work(tmp_path):
+    source = tmp_path / "notebooks"
+    source.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    answer = nbformat.v4.new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION")
+    answer.metadata["nbgrader"] = {"grade": False, "grade_id": "f", "locked": False,
+                                   "schema_version": 3, "solution": True, "task": False}
+    nb.cells = [answer]
+    nbformat.write(nb, source / "a.ipynb")
+    target = tmp_path / "student"
+
+    first = write_student_copies(source, target, verbose=False)
+    assert first["written"] == ["a.ipynb"]
+    copy = (target / "a.ipynb").read_text()
+    assert "raise NotImplementedError()" in copy and "return 1" not in copy
+
+    again = write_student_copies(source, target, verbose=False)
+    assert again["unchanged"] == ["a.ipynb"]
+
+    # The instructor changes the notebook: an untouched copy is refreshed.
+    nb.cells.append(nbformat.v4.new_markdown_cell("new text"))
+    nbformat.write(nb, source / "a.ipynb")
+    refreshed = write_student_copies(source, target, verbose=False)
+    assert refreshed["written"] == ["a.ipynb"]
+
+    # The learner edits the copy: it is never overwritten again.
+    edited = (target / "a.ipynb").read_text().replace("raise NotImplementedError()", "return 1")
+    (target / "a.ipynb").write_text(edited)
+    nb.cells.append(nbformat.v4.new_markdown_cell("more text"))
+    nbformat.write(nb, source / "a.ipynb")
+    kept = write_student_copies(source, target, verbose=False)
+    assert kept["kept"] == ["a.ipynb"]
+    assert (target / "a.ipynb").read_text() == edited
+
+
+def test_student_version_rejects_non_notebooks():
+    with pytest.raises(TypeError, match="nb must be"):
+        student_version({"cells": []})
