@@ -7,6 +7,7 @@ folder using the repository's nbgrader_config.py:
 * a submission of the untouched student copy scores 0.
 """
 
+import os
 import shutil
 import subprocess
 import sys
@@ -19,8 +20,11 @@ ASSIGNMENT = "1_classical_features"
 
 
 def _nbgrader(course, *args):
-    cmd = [sys.executable, "-m", "nbgrader", *args, "--config", str(course / "nbgrader_config.py")]
-    result = subprocess.run(cmd, cwd=course, capture_output=True, text=True, timeout=1200)
+    # nbgrader reads nbgrader_config.py from its working folder, and calls the
+    # `alembic` program of its environment: put the environment's bin first.
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
+    cmd = [sys.executable, "-m", "nbgrader", *args]
+    result = subprocess.run(cmd, cwd=course, env=env, capture_output=True, text=True, timeout=1200)
     assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result
 
