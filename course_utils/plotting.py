@@ -1,10 +1,10 @@
 """Matplotlib helpers for showing images, histograms and overlays.
 
 Every function returns the :class:`matplotlib.figure.Figure` it drew on and
-never calls ``plt.show()``. Figures are created through pyplot, so in Jupyter
-the inline backend displays each one at the end of the cell; if the call is
-the last line of a cell, end it with ``;`` (or assign ``fig = ...``) so the
-returned figure is not shown a second time.
+never calls ``plt.show()`` itself. In the course's notebooks a plotting cell
+ends with ``plt.show()``, so the returned figure is never the cell's value and
+is shown exactly once (a trailing ``;`` is not enough: nbval runs cells
+without history, where IPython does not honour it).
 
 Gray images are drawn with a fixed intensity scale unless ``vmin``/``vmax``
 say otherwise: 0-255 for uint8, 0-1 for bool. Other dtypes are scaled from

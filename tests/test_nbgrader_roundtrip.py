@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from kernels import private_kernel_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "1_classical_features"
@@ -23,8 +24,12 @@ def _nbgrader(course, *args):
     # nbgrader reads nbgrader_config.py from its working folder, and calls the
     # `alembic` program of its environment: put the environment's bin first.
     env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
-    cmd = [sys.executable, "-m", "nbgrader", *args]
-    result = subprocess.run(cmd, cwd=course, env=env, capture_output=True, text=True, timeout=1200)
+    # Kernels over IPC in a folder of their own: safe beside other tests' kernels.
+    with private_kernel_folder() as ip:
+        # (nbgrader's Execute uses AsyncKernelManager, which is what takes the options.)
+        cmd = [sys.executable, "-m", "nbgrader", *args,
+               "--AsyncKernelManager.transport=ipc", f"--AsyncKernelManager.ip={ip}"]
+        result = subprocess.run(cmd, cwd=course, env=env, capture_output=True, text=True, timeout=1200)
     assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result
 

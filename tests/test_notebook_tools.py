@@ -1,0 +1,107 @@
+"""The notebook set-up call, source display, widgets and input checks."""
+
+import random
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from course_utils import _checks, features, setup_notebook, show_source  # noqa: E402
+from course_utils.widgets import edge_explorer, edge_figure  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_setup_notebook_makes_runs_repeatable(capsys):
+    setup_notebook(seed=3)
+    first = (random.random(), np.random.rand(), torch.rand(1).item())
+    setup_notebook(seed=3)
+    second = (random.random(), np.random.rand(), torch.rand(1).item())
+    assert first == second
+    assert torch.are_deterministic_algorithms_enabled()
+    assert torch.get_num_threads() == 2
+    assert matplotlib.rcParams["figure.dpi"] == 72
+    assert capsys.readouterr().out == "", "setup_notebook must print nothing"
+
+
+@pytest.mark.parametrize("kwargs, name", [({"seed": -1}, "seed"), ({"threads": 0}, "threads"),
+                                          ({"seed": 1.5}, "seed"), ({"dpi": "high"}, "dpi")])
+def test_setup_notebook_bad_input(kwargs, name):
+    with pytest.raises((TypeError, ValueError), match=name):
+        setup_notebook(**kwargs)
+
+
+def test_show_source_plain_and_highlighted():
+    shown = show_source(features.hog)
+    assert repr(shown).startswith("def hog(")
+    html = shown._repr_html_()
+    assert "course_utils.features.hog" in html and "<span" in html
+    with pytest.raises(TypeError, match="obj"):
+        show_source(42)
+
+
+def test_edge_figure_draws_three_panels():
+    image = np.zeros((32, 32))
+    image[8:24, 8:24] = 1
+    for method in ("central", "sobel", "prewitt", "canny"):
+        fig = edge_figure(image, method=method)
+        assert len(fig.axes) == 3
+        assert "edges" in fig.axes[2].get_title()
+
+
+@pytest.mark.parametrize("kwargs, name", [({"method": "laplace"}, "method"), ({"sigma": -1}, "sigma"),
+                                          ({"low": 0.5, "high": 0.1}, "low"), ({"high": "x"}, "high")])
+def test_edge_figure_bad_input(kwargs, name):
+    with pytest.raises((TypeError, ValueError), match=name):
+        edge_figure(np.zeros((16, 16)), **kwargs)
+
+
+def test_edge_explorer_builds_headless_and_reacts(monkeypatch):
+    import course_utils.widgets as widgets_module
+
+    drawn = []
+
+    def spy(image, **values):
+        drawn.append(values)
+        return edge_figure(image, **values)
+
+    monkeypatch.setattr(widgets_module, "edge_figure", spy)
+    widget = edge_explorer(np.random.default_rng(0).random((24, 24)))
+    controls = [c for box in widget.children[:2] for c in box.children]
+    assert [c.description for c in controls] == ["method", "sigma", "low", "high"]
+    assert drawn == [{"method": "sobel", "sigma": 1.0, "low": 0.1, "high": 0.2}], "default drawn at once"
+    controls[0].value = "canny"  # moving a control redraws
+    assert drawn[-1]["method"] == "canny" and len(drawn) == 2
+    controls[2].value = 0.9  # low above high is clipped to high, not an error
+    assert drawn[-1]["low"] == drawn[-1]["high"] == 0.2
+    with pytest.raises(ValueError, match="image"):
+        edge_explorer(np.zeros(5))
+
+
+def test_checks_messages_name_the_argument():
+    with pytest.raises(TypeError, match="count must be an integer"):
+        _checks.check_int(True, "count")
+    with pytest.raises(ValueError, match="count must be >= 1"):
+        _checks.check_int(0, "count", minimum=1)
+    with pytest.raises(ValueError, match="rate must be > 0"):
+        _checks.check_number(0, "rate", minimum=0, strict_minimum=True)
+    with pytest.raises(ValueError, match="mode must be one of 'a', 'b'"):
+        _checks.check_choice("c", "mode", ("a", "b"))
+    with pytest.raises(ValueError, match="image must be a 2-D"):
+        _checks.check_image(np.zeros(3))
+    with pytest.raises(ValueError, match="finite"):
+        _checks.check_array(np.array([np.nan]), "x")
+    with pytest.raises(TypeError, match="numeric dtype"):
+        _checks.check_array(np.array(["a"]), "x")
+    with pytest.raises(TypeError, match="cells must be an integer or a pair"):
+        _checks.check_pair((1, 2, 3), "cells")
+    assert _checks.check_pair(4, "cells") == (4, 4)
