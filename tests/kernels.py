@@ -32,5 +32,10 @@ def execute_notebook(nb, cwd, allow_errors=False):
         km = KernelManager(kernel_name="python3", transport="ipc", ip=ip)
         client = NotebookClient(nb, km=km, timeout=CELL_TIMEOUT_S, allow_errors=allow_errors,
                                 resources={"metadata": {"path": str(cwd)}})
-        client.execute()
+        try:
+            client.execute()
+        finally:
+            # A kernel manager handed to NotebookClient stays ours to stop.
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
     return nb
