@@ -22,8 +22,11 @@ $(STAMP): pyproject.toml | $(PY)
 
 setup: $(STAMP)
 
+# JupyterLab refuses to run as root unless told; containers often run as root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: setup
-	$(VENV)/bin/jupyter lab notebooks/00_start_here.ipynb
+	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) notebooks/00_start_here.ipynb
 
 # Unit tests, exercise checks and the nbgrader round trip (two workers), then
 # every notebook under nbval in strict mode, one at a time so that the

@@ -11,9 +11,12 @@ folder's name, e.g. ``1_classical_features``.  From the repository root::
 The working folders and the gradebook are git-ignored.
 """
 
+import os
+
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
 
-c.CourseDirectory.root = "."
+# The folder of this file, so nbgrader works from here whatever the current folder.
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.source_directory = "notebooks"
 c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"

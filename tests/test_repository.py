@@ -140,3 +140,17 @@ def test_guard_allows_loopback():
     env = dict(os.environ, PYTHONPATH=str(ROOT / "tests" / "offline"))
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+# --- the time budget --------------------------------------------------------
+
+def test_notebook_over_budget_fails_the_run():
+    """The time table is printed, and a notebook over budget fails the nbval run."""
+    start = ROOT / "notebooks" / "00_start_here.ipynb"
+    env = dict(os.environ, COURSE_NOTEBOOK_BUDGET_S="0.5")
+    cmd = [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:xdist",
+           "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"), str(start)]
+    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert "notebook wall times" in result.stdout
+    assert "FAILED budget: notebooks/00_start_here.ipynb" in result.stdout, result.stdout[-2000:]
+    assert result.returncode == 1, result.stdout[-2000:]
