@@ -37,8 +37,14 @@ def _nbgrader_meta(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
+def _check_notebook(nb):
+    if not hasattr(nb, "cells"):
+        raise TypeError(f"nb must be a notebook (nbformat.NotebookNode), got {type(nb).__name__}")
+
+
 def graded_cells(nb) -> list:
     """Code cells that nbgrader grades automatically (``grade: true``, not answers)."""
+    _check_notebook(nb)
     return [
         c for c in nb.cells
         if c.cell_type == "code" and _nbgrader_meta(c).get("grade") and not _nbgrader_meta(c).get("solution")
@@ -47,6 +53,7 @@ def graded_cells(nb) -> list:
 
 def solution_cells(nb) -> list:
     """Cells the learner writes (``solution: true``)."""
+    _check_notebook(nb)
     return [c for c in nb.cells if _nbgrader_meta(c).get("solution")]
 
 
@@ -98,6 +105,8 @@ def write_student_copies(source="notebooks", target="student", *, verbose=True) 
     import nbformat
 
     source, target = Path(source), Path(target)
+    if not source.is_dir():
+        raise ValueError(f"source must be an existing folder of notebooks, got {str(source)!r}")
     notebooks = find_notebooks(source)
     manifest_path = target / MANIFEST_NAME
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}

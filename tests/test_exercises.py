@@ -122,6 +122,20 @@ def test_student_copies_never_overwrite_learner_work(tmp_path):
     assert (target / "a.ipynb").read_text() == edited
 
 
-def test_student_version_rejects_non_notebooks():
+def test_grade_ids_are_unique_across_the_course():
+    seen = {}
+    for path in NOTEBOOKS:
+        for cell in _read(path).cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id:
+                assert grade_id not in seen, f"grade_id {grade_id!r} in {path.name} and {seen[grade_id]}"
+                seen[grade_id] = path.name
+
+
+def test_bad_input_is_named():
     with pytest.raises(TypeError, match="nb must be"):
         student_version({"cells": []})
+    with pytest.raises(TypeError, match="nb must be"):
+        graded_cells(["not", "a", "notebook"])
+    with pytest.raises(ValueError, match="source must be"):
+        write_student_copies("/nonexistent/folder", "/tmp/unused", verbose=False)
