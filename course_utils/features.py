@@ -43,6 +43,7 @@ __all__ = [
     "hog_feature_length",
     "hog",
     "lbp_offsets",
+    "sample_at_offset",
     "lbp",
     "lbp_n_bins",
     "lbp_histogram",
@@ -592,14 +593,34 @@ def lbp_offsets(P, R):
     return np.round(-R * np.sin(angles), 5), np.round(R * np.cos(angles), 5)
 
 
-def _neighbour_values(image, dy, dx):
-    """Bilinear interpolation of ``image`` at every pixel shifted by (dy, dx).
+def sample_at_offset(image, dy, dx):
+    """Value of the image at ``(row + dy, column + dx)`` for every pixel at once.
 
-    Pixels outside the image count as 0. The offset is the same for every
-    pixel, so each corner of the interpolation is one shifted slice of a
-    zero-padded image. The fractions are computed per row / column, as
-    ``(row + dy) - floor(row + dy)``, to round exactly like scikit-image.
+    Bilinear interpolation between the four pixels around each point; points
+    outside the image read 0. This is how LBP reads its neighbours on a
+    circle (see :func:`lbp_offsets`).
+
+    Parameters
+    ----------
+    image : (H, W) array_like
+        Gray image; computed in float64.
+    dy, dx : float
+        The offset in rows (down) and columns (right), the same for every pixel.
+
+    Returns
+    -------
+    (H, W) ndarray of float64
+
+    Notes
+    -----
+    The offset is the same for every pixel, so each of the four corners of
+    the interpolation is one shifted slice of a zero-padded image. The
+    fractions are computed per row / column, as ``(row + dy) - floor(row +
+    dy)``, to round exactly like scikit-image.
     """
+    image = check_image(image, "image").astype(np.float64, copy=False)
+    dy = check_number(dy, "dy")
+    dx = check_number(dx, "dx")
     H, W = image.shape
     pad = int(np.ceil(max(abs(dy), abs(dx)))) + 1
     padded = np.pad(image, pad)
@@ -658,7 +679,7 @@ def lbp(image, P, R, method="default"):
     P = check_int(P, "P", minimum=1, maximum=31)
     check_choice(method, "method", LBP_METHODS)
     rows, cols = lbp_offsets(P, R)
-    bits = np.stack([_neighbour_values(image, dy, dx) - image >= 0 for dy, dx in zip(rows, cols)])
+    bits = np.stack([sample_at_offset(image, dy, dx) - image >= 0 for dy, dx in zip(rows, cols)])
 
     if method in ("default", "ror"):
         code = np.zeros(image.shape, dtype=np.int64)

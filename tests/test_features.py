@@ -668,3 +668,27 @@ def test_chi_square_distance_bad_input():
         F.chi_square_distance(np.array([1.0, -1.0]), np.ones(2))
     with pytest.raises(TypeError, match="h1"):
         F.chi_square_distance("abc", np.ones(2))
+
+
+# --- bilinear sampling ---------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(12))
+def test_sample_at_offset_matches_scipy_map_coordinates(seed):
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(n) for n in rng.integers(1, 30, size=2))
+    image = rng.random(shape)
+    dy, dx = rng.uniform(-3.5, 3.5, size=2)
+    rows, cols = np.meshgrid(np.arange(shape[0]) + dy, np.arange(shape[1]) + dx, indexing="ij")
+    # order=1: bilinear; points outside read 0. grid-constant pads with 0 like
+    # we do (plain "constant" also zeroes points less than a pixel outside).
+    expected = ndi.map_coordinates(image, [rows, cols], order=1, mode="grid-constant", cval=0.0)
+    assert np.allclose(F.sample_at_offset(image, dy, dx), expected, atol=1e-12)
+
+
+def test_sample_at_offset_integer_offset_is_a_shift():
+    image = np.arange(20.0).reshape(4, 5)
+    shifted = F.sample_at_offset(image, 1, -2)
+    assert np.array_equal(shifted[:3, 2:], image[1:, :3])
+    assert np.all(shifted[3] == 0) and np.all(shifted[:, :2] == 0)
+    with pytest.raises(TypeError, match="dy"):
+        F.sample_at_offset(image, "up", 0)
