@@ -49,7 +49,7 @@ student: setup
 
 # Re-run every notebook top to bottom and save its outputs (after editing one).
 notebooks: setup
-	$(PY) -m jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb notebooks/*/*.ipynb
+	$(PY) -m jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False notebooks/*.ipynb notebooks/*/*.ipynb
 
 clean:
 	rm -rf student release submitted autograded feedback gradebook.db .pytest_cache
