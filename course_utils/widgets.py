@@ -9,21 +9,13 @@ still builds and draws its default state once.
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
 
 from ._checks import check_choice, check_image, check_number
-from .features import canny, gaussian_smooth, gradient_magnitude_direction, image_gradients
+from .features import canny, gaussian_smooth, gradient_magnitude_direction, image_gradients, to_gray
 
 __all__ = ["EDGE_METHODS", "edge_figure", "edge_explorer"]
 
 EDGE_METHODS = ("central", "sobel", "prewitt", "canny")
-
-
-def _as_unit_float(image):
-    image = np.asarray(image)
-    if image.dtype.kind in "ui":
-        return image / np.iinfo(image.dtype).max
-    return image.astype(float)
 
 
 def edge_figure(image, method="sobel", sigma=1.0, low=0.1, high=0.2):
@@ -53,7 +45,7 @@ def edge_figure(image, method="sobel", sigma=1.0, low=0.1, high=0.2):
     high = check_number(high, "high", minimum=0)
     if low > high:
         raise ValueError(f"low must be <= high, got low={low} and high={high}")
-    image = _as_unit_float(image)
+    image = to_gray(image)  # float in [0, 1]; integer images rescaled
     smoothed = gaussian_smooth(image, sigma) if sigma > 0 else image
     operator = "sobel" if method == "canny" else method
     magnitude, _ = gradient_magnitude_direction(*image_gradients(smoothed, operator))
