@@ -1,0 +1,384 @@
+"""Optimizers, exponentially weighted averages and learning-rate schedules in NumPy.
+
+Each optimizer keeps its state (velocities, squared-gradient averages) and
+updates a list of parameter arrays *in place* with ``step(params, grads)``.
+The tests run 100 steps on random problems and compare with torch, in
+float64, to 1e-6:
+
+* :class:`SGD` equals ``torch.optim.SGD(lr)``;
+* :class:`Momentum` with ``ewma=False`` (``V = beta V + g``) equals
+  ``torch.optim.SGD(lr, momentum=beta)``; with ``ewma=True``
+  (``V = beta V + (1 - beta) g``, ``V_0 = 0``, the form the notes teach) it
+  differs from ``SGD(momentum=beta, dampening=beta)``, which starts its
+  buffer at the first gradient instead of ``(1 - beta) g``: the difference
+  shrinks like ``beta^t`` (:func:`ewma_momentum_vs_torch_dampening`);
+* :class:`RMSProp` equals ``torch.optim.RMSprop(lr, alpha=beta, eps)``
+  (eps added *outside* the square root, in both);
+* :class:`Adam` equals ``torch.optim.Adam`` (bias correction, eps outside
+  the square root of the corrected second moment, in both).
+
+The schedules equal torch's ``StepLR``, ``ExponentialLR``,
+``CosineAnnealingLR`` and a ``LambdaLR`` with ``1 / (1 + k t)``.
+The test functions (an ill-conditioned quadratic and Rosenbrock's) and the
+trajectory plots are used by notebook 10.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._checks import check_array, check_int, check_number
+
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Momentum",
+    "RMSProp",
+    "Adam",
+    "ewma",
+    "step_decay",
+    "exponential_decay",
+    "inverse_time_decay",
+    "cosine_decay",
+    "quadratic",
+    "rosenbrock",
+    "run_optimizer",
+    "plot_trajectories",
+    "animate_trajectories",
+]
+
+
+class Optimizer:
+    """Base class: checks the arguments of :meth:`step` and counts steps."""
+
+    def __init__(self, lr):
+        self.lr = check_number(lr, "lr", minimum=0.0, strict_minimum=True)
+        self.t = 0          # number of steps taken
+        self.state = None   # per-parameter state, created at the first step
+
+    def step(self, params, grads):
+        """Update every array of ``params`` in place from its gradient in ``grads``."""
+        if not isinstance(params, (list, tuple)) or not isinstance(grads, (list, tuple)):
+            raise TypeError("params and grads must be lists of NumPy arrays")
+        if len(params) != len(grads):
+            raise ValueError(f"grads must have one array per parameter ({len(params)}), got {len(grads)}")
+        for i, (p, g) in enumerate(zip(params, grads)):
+            if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
+                raise TypeError(f"params[{i}] must be a float NumPy array (it is updated in place)")
+            if np.shape(g) != p.shape:
+                raise ValueError(f"grads[{i}] must have shape {p.shape}, got {np.shape(g)}")
+        if self.state is None:
+            self.state = [self._init_state(p) for p in params]
+        elif len(self.state) != len(params):
+            raise ValueError("params must be the same list at every step")
+        self.t += 1
+        for p, g, s in zip(params, grads, self.state):
+            self._update(p, np.asarray(g, dtype=p.dtype), s)
+
+    def _init_state(self, p):
+        return {}
+
+    def _update(self, p, g, state):
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Gradient descent: ``w <- w - lr * g``."""
+
+    def _update(self, p, g, state):
+        p -= self.lr * g
+
+
+class Momentum(Optimizer):
+    """Gradient descent with momentum.
+
+    ``ewma=True`` (the notes' form): ``V = beta V + (1 - beta) g``, ``V_0 = 0``,
+    ``w <- w - lr V``: V is an exponentially weighted average of the gradients.
+    ``ewma=False`` (the classical form, torch's): ``V = beta V + g``. The two
+    move the same way; the classical V is ``1 / (1 - beta)`` times larger, so
+    it needs an ``lr`` ``1 - beta`` times smaller for the same steps.
+    """
+
+    def __init__(self, lr, beta=0.9, ewma=True):
+        super().__init__(lr)
+        self.beta = check_number(beta, "beta", minimum=0.0, maximum=1.0)
+        if self.beta == 1:
+            raise ValueError("beta must be < 1, got 1.0")
+        if not isinstance(ewma, bool):
+            raise TypeError(f"ewma must be True or False, got {ewma!r}")
+        self.ewma = ewma
+
+    def _init_state(self, p):
+        return {"V": np.zeros_like(p)}
+
+    def _update(self, p, g, state):
+        weight = (1 - self.beta) if self.ewma else 1.0
+        state["V"] = self.beta * state["V"] + weight * g
+        p -= self.lr * state["V"]
+
+
+class RMSProp(Optimizer):
+    """RMSProp: ``S = beta S + (1 - beta) g^2``, ``w <- w - lr g / (sqrt(S) + eps)``.
+
+    Each parameter's step is divided by the running size of its gradients:
+    directions with large, oscillating gradients slow down, flat ones speed up.
+    """
+
+    def __init__(self, lr, beta=0.9, eps=1e-8):
+        super().__init__(lr)
+        self.beta = check_number(beta, "beta", minimum=0.0, maximum=1.0)
+        self.eps = check_number(eps, "eps", minimum=0.0)
+
+    def _init_state(self, p):
+        return {"S": np.zeros_like(p)}
+
+    def _update(self, p, g, state):
+        state["S"] = self.beta * state["S"] + (1 - self.beta) * g**2
+        p -= self.lr * g / (np.sqrt(state["S"]) + self.eps)
+
+
+class Adam(Optimizer):
+    """Adam: momentum and RMSProp together, with bias correction.
+
+    ``V = b1 V + (1 - b1) g``, ``S = b2 S + (1 - b2) g^2``,
+    ``V_hat = V / (1 - b1^t)``, ``S_hat = S / (1 - b2^t)``,
+    ``w <- w - lr V_hat / (sqrt(S_hat) + eps)``.
+    """
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(lr)
+        self.beta1 = check_number(beta1, "beta1", minimum=0.0, maximum=1.0)
+        self.beta2 = check_number(beta2, "beta2", minimum=0.0, maximum=1.0)
+        if self.beta1 == 1 or self.beta2 == 1:
+            raise ValueError(f"beta1 and beta2 must be < 1, got {beta1} and {beta2}")
+        self.eps = check_number(eps, "eps", minimum=0.0)
+
+    def _init_state(self, p):
+        return {"V": np.zeros_like(p), "S": np.zeros_like(p)}
+
+    def _update(self, p, g, state):
+        state["V"] = self.beta1 * state["V"] + (1 - self.beta1) * g
+        state["S"] = self.beta2 * state["S"] + (1 - self.beta2) * g**2
+        v_hat = state["V"] / (1 - self.beta1**self.t)
+        s_hat = state["S"] / (1 - self.beta2**self.t)
+        p -= self.lr * v_hat / (np.sqrt(s_hat) + self.eps)
+
+
+# ---------------------------------------------------------------------------
+# Exponentially weighted averages
+# ---------------------------------------------------------------------------
+
+
+def ewma(values, beta, bias_correction=False):
+    """Exponentially weighted moving average ``v_t = beta v_{t-1} + (1 - beta) x_t``, ``v_0 = 0``.
+
+    It averages over roughly the last ``1 / (1 - beta)`` values (beta = 0.9:
+    10, 0.98: 50, 0.5: 2). Starting at 0 makes the first averages too small;
+    ``bias_correction`` divides ``v_t`` by ``1 - beta^t`` to fix that.
+
+    Parameters
+    ----------
+    values : (T,) array_like
+    beta : float in [0, 1)
+    bias_correction : bool
+
+    Returns
+    -------
+    (T,) ndarray of float64
+    """
+    values = check_array(values, "values", ndim=1)
+    beta = check_number(beta, "beta", minimum=0.0, maximum=1.0)
+    if beta == 1:
+        raise ValueError("beta must be < 1, got 1.0")
+    out = np.empty(values.shape, dtype=np.float64)
+    v = 0.0
+    for t, x in enumerate(values, start=1):
+        v = beta * v + (1 - beta) * x
+        out[t - 1] = v / (1 - beta**t) if bias_correction else v
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Learning-rate schedules: the rate at epoch (or step) t = 0, 1, 2, ...
+# ---------------------------------------------------------------------------
+
+
+def _schedule_args(lr0, t):
+    return check_number(lr0, "lr0", minimum=0.0, strict_minimum=True), check_int(t, "t", minimum=0)
+
+
+def step_decay(lr0, t, drop=0.5, every=10):
+    """``lr0 * drop ** floor(t / every)``: divide the rate by a constant every few epochs."""
+    lr0, t = _schedule_args(lr0, t)
+    drop = check_number(drop, "drop", minimum=0.0, maximum=1.0, strict_minimum=True)
+    every = check_int(every, "every", minimum=1)
+    return lr0 * drop ** (t // every)
+
+
+def exponential_decay(lr0, t, rate=0.95):
+    """``lr0 * rate ** t``."""
+    lr0, t = _schedule_args(lr0, t)
+    rate = check_number(rate, "rate", minimum=0.0, maximum=1.0, strict_minimum=True)
+    return lr0 * rate**t
+
+
+def inverse_time_decay(lr0, t, k=0.1):
+    """``lr0 / (1 + k t)`` (the "1/t" decay)."""
+    lr0, t = _schedule_args(lr0, t)
+    k = check_number(k, "k", minimum=0.0)
+    return lr0 / (1 + k * t)
+
+
+def cosine_decay(lr0, t, total, lr_min=0.0):
+    """``lr_min + (lr0 - lr_min) (1 + cos(pi t / total)) / 2``: half a cosine from lr0 to lr_min."""
+    lr0, t = _schedule_args(lr0, t)
+    total = check_int(total, "total", minimum=1)
+    lr_min = check_number(lr_min, "lr_min", minimum=0.0)
+    return lr_min + (lr0 - lr_min) * (1 + math.cos(math.pi * min(t, total) / total)) / 2
+
+
+# ---------------------------------------------------------------------------
+# Test functions and trajectories
+# ---------------------------------------------------------------------------
+
+
+def quadratic(p, a=1.0, b=20.0):
+    """Ill-conditioned bowl ``f = (a x^2 + b y^2) / 2`` and its gradient.
+
+    Curvature ``b`` across the valley, ``a`` along it: with ``b / a = 20``
+    a step size small enough not to bounce across is tiny along the valley.
+
+    Returns
+    -------
+    value : float
+    grad : (2,) ndarray
+    """
+    x, y = check_array(p, "p", ndim=1)
+    return 0.5 * (a * x**2 + b * y**2), np.array([a * x, b * y])
+
+
+def rosenbrock(p, a=1.0, b=100.0):
+    """Rosenbrock's banana ``f = (a - x)^2 + b (y - x^2)^2`` and its gradient (minimum at (a, a^2))."""
+    x, y = check_array(p, "p", ndim=1)
+    value = (a - x) ** 2 + b * (y - x**2) ** 2
+    grad = np.array([-2 * (a - x) - 4 * b * x * (y - x**2), 2 * b * (y - x**2)])
+    return float(value), grad
+
+
+def run_optimizer(optimizer, function, start, steps):
+    """Run ``steps`` updates of ``optimizer`` on a 2-D ``function`` from ``start``.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        A fresh optimizer (its state is used and changed).
+    function : callable
+        ``function(p) -> (value, grad)``, e.g. :func:`quadratic`.
+    start : (2,) array_like
+    steps : int
+
+    Returns
+    -------
+    path : (steps + 1, 2) ndarray
+        The points visited, ``start`` first.
+    values : (steps + 1,) ndarray
+        The function's value at each of them.
+    """
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be a course_utils.optim optimizer, got {type(optimizer).__name__}")
+    if not callable(function):
+        raise TypeError("function must be a callable returning (value, grad)")
+    p = check_array(start, "start", ndim=1).astype(np.float64)
+    steps = check_int(steps, "steps", minimum=1)
+    path, values = [p.copy()], []
+    for _ in range(steps):
+        value, grad = function(p)
+        values.append(value)
+        optimizer.step([p], [grad])
+        path.append(p.copy())
+    values.append(function(p)[0])
+    return np.array(path), np.array(values)
+
+
+def _contours(ax, function, xlim, ylim, levels):
+    x = np.linspace(*xlim, 200)
+    y = np.linspace(*ylim, 200)
+    xx, yy = np.meshgrid(x, y)
+    zz = np.vectorize(lambda a, b: function(np.array([a, b]))[0])(xx, yy)
+    ax.contour(xx, yy, zz, levels=levels, colors="0.75", linewidths=0.8)
+    ax.set(xlim=xlim, ylim=ylim, xlabel="x", ylabel="y")
+
+
+def plot_trajectories(function, paths, xlim, ylim, levels=20, ax=None, title=None, minimum=None):
+    """Draw optimizer paths over the contour lines of a 2-D function.
+
+    Parameters
+    ----------
+    function : callable
+        ``function(p) -> (value, grad)``.
+    paths : dict of str to (T, 2) array
+        One path per optimizer name, as returned by :func:`run_optimizer`.
+    xlim, ylim : (float, float)
+    levels : int or sequence
+        Contour levels passed to ``matplotlib``.
+    minimum : (float, float), optional
+        Marked with a star.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(paths, dict) or not paths:
+        raise TypeError("paths must be a non-empty dict of name -> (T, 2) array")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4), layout="constrained")
+    _contours(ax, function, xlim, ylim, levels)
+    for i, (name, path) in enumerate(paths.items()):
+        path = check_array(path, f"paths[{name!r}]", ndim=2)
+        ax.plot(path[:, 0], path[:, 1], ".-", color=f"C{i}", lw=1, ms=3, label=name)
+    if minimum is not None:
+        ax.plot(*minimum, "*", color="k", ms=10)
+    ax.legend(loc="upper right")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def animate_trajectories(function, paths, xlim, ylim, levels=20, frames=30, title=None, minimum=None,
+                         figsize=(5, 3.6), fps=6):
+    """The paths of :func:`plot_trajectories` drawn step by step as an animation.
+
+    Uses :func:`course_utils.animation.animate`; ``frames`` evenly spaced
+    step counts from 0 to the paths' length are shown.
+
+    Returns
+    -------
+    course_utils.animation.Animation
+    """
+    import matplotlib.pyplot as plt
+
+    from .animation import animate
+
+    if not isinstance(paths, dict) or not paths:
+        raise TypeError("paths must be a non-empty dict of name -> (T, 2) array")
+    frames = check_int(frames, "frames", minimum=2, maximum=200)
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    _contours(ax, function, xlim, ylim, levels)
+    if minimum is not None:
+        ax.plot(*minimum, "*", color="k", ms=10)
+    lines = {name: ax.plot([], [], ".-", color=f"C{i}", lw=1, ms=3, label=name)[0]
+             for i, name in enumerate(paths)}
+    ax.legend(loc="upper right")
+    length = max(len(p) for p in paths.values())
+    counts = np.linspace(1, length, frames).round().astype(int)
+
+    def update(n):
+        for name, line in lines.items():
+            line.set_data(paths[name][:n, 0], paths[name][:n, 1])
+        ax.set_title(f"{title + ': ' if title else ''}step {n - 1}")
+
+    return animate(fig, update, list(counts), fps=fps, start=len(counts) - 1)
