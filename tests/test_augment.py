@@ -125,7 +125,7 @@ def test_mixup():
         others = [j for j in range(8) if j != i and soft[i, j] > 0]
         j = others[0] if others else i
         assert torch.allclose(out[i], lam * x[i] + (1 - lam) * x[j]), i
-    assert torch.equal(A.mixup(x, y, 8, seed=0)[0], out)
+    assert torch.equal(A.mixup(x, y, 8, alpha=0.4, seed=0)[0], out)  # seeded
     soft_in = A.one_hot(y, 8)
     assert torch.allclose(A.mixup(x, soft_in, 8, alpha=0.4, seed=0)[1], soft)  # soft labels accepted
 
