@@ -2,6 +2,11 @@
 
 Part 1 needs one: how well a predicted edge map matches a true one, with a
 small spatial tolerance (an edge drawn one pixel off is still the edge).
+
+Part 5 (notebook 18) adds detection metrics: matching detections to ground
+truth at IoU thresholds, precision-recall curves, average precision by
+VOC's rules and COCO's twelve numbers (:func:`evaluate_detections`, equal to
+``pycocotools.cocoeval.COCOeval`` for boxes, see ``tests/test_detection_metrics.py``).
 """
 
 from __future__ import annotations
@@ -9,9 +14,20 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._checks import check_array, check_int
+from ._checks import check_array, check_choice, check_int
 
-__all__ = ["edge_scores"]
+__all__ = [
+    "edge_scores",
+    "COCO_STAT_NAMES",
+    "COCO_AREA_RANGES",
+    "COCO_IOU_THRESHOLDS",
+    "match_detections",
+    "precision_recall_curve",
+    "average_precision",
+    "evaluate_detections",
+    "to_coco_ground_truth",
+    "to_coco_detections",
+]
 
 
 def edge_scores(predicted, truth, tolerance=1):
@@ -51,3 +67,390 @@ def edge_scores(predicted, truth, tolerance=1):
     recall = found / max(np.count_nonzero(truth), 1)
     f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
     return {"precision": float(precision), "recall": float(recall), "f1": float(f1)}
+
+
+# --------------------------------------------------------------------------
+# Detection (notebook 18)
+# --------------------------------------------------------------------------
+
+#: Names of the twelve numbers of COCO's summary, in pycocotools' order.
+COCO_STAT_NAMES = (
+    "AP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large",
+    "AR1", "AR10", "AR100", "AR_small", "AR_medium", "AR_large",
+)
+
+#: COCO's object-size buckets: area (pixels) from, to (both inclusive).
+COCO_AREA_RANGES = {
+    "all": (0.0, 1e5**2),
+    "small": (0.0, 32.0**2),
+    "medium": (32.0**2, 96.0**2),
+    "large": (96.0**2, 1e5**2),
+}
+
+#: COCO's IoU thresholds 0.50, 0.55, ..., 0.95 (computed as pycocotools does).
+COCO_IOU_THRESHOLDS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1)
+
+_RECALL_POINTS = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1)
+
+
+def match_detections(iou, iou_thresholds=0.5, gt_ignore=None):
+    """Match detections, best first, to ground-truth objects at IoU thresholds.
+
+    Each detection, in the given order (highest score first), takes the
+    still-unmatched object it overlaps most, provided that IoU is at least
+    the threshold; when several objects tie, the last one wins (COCO's
+    rule). Objects flagged in ``gt_ignore`` (e.g. outside the size range
+    being evaluated) are taken only when no ordinary object is available, and
+    the detection matched to one is then ignored rather than counted.
+
+    Parameters
+    ----------
+    iou : (D, G) array_like
+        IoU of D detections (sorted by decreasing score) with G objects.
+    iou_thresholds : float or array_like
+        One threshold or several (shape ``(T,)``): all are matched at once.
+    gt_ignore : (G,) or (..., G) array_like of bool, optional
+        Ignored objects; a leading axis (e.g. one row per size range) is
+        broadcast against the thresholds as ``(..., T, G)``.
+
+    Returns
+    -------
+    matches : (..., T, D) ndarray of int
+        Index of the object each detection matched at each threshold, or -1
+        (a false positive, unless ignored). A single float threshold and no
+        ``gt_ignore`` give shape ``(D,)``.
+    """
+    iou = check_array(iou, "iou", ndim=2, allow_empty=True, finite=False).astype(np.float64)
+    iou = np.where(np.isnan(iou), -1.0, iou)  # 0/0 of two empty boxes: never a match
+    scalar = np.ndim(iou_thresholds) == 0 and gt_ignore is None
+    thresholds = check_array(np.atleast_1d(iou_thresholds), "iou_thresholds", ndim=1).astype(np.float64)
+    n_det, n_gt = iou.shape
+    if gt_ignore is None:
+        gt_ignore = np.zeros(n_gt, dtype=bool)
+    gt_ignore = np.asarray(gt_ignore, dtype=bool)
+    if gt_ignore.shape[-1:] != (n_gt,):
+        raise ValueError(f"gt_ignore must have one flag per object ({n_gt}) on its last axis, got {gt_ignore.shape}")
+    shape = np.broadcast_shapes(gt_ignore.shape[:-1] + (1,), thresholds.shape)
+    # flatten every (size range, threshold) pair into one row: P rows, G columns
+    n_rows = int(np.prod(shape))
+    ignore = np.broadcast_to(gt_ignore[..., None, :], shape + (n_gt,)).reshape(n_rows, n_gt)
+    limit = np.broadcast_to(np.minimum(thresholds, 1 - 1e-10), shape).reshape(-1, 1)  # IoU 1 always matches
+    rows = np.arange(ignore.shape[0])
+    taken = np.zeros(ignore.shape, dtype=bool)
+    matches = np.full((ignore.shape[0], n_det), -1, dtype=np.int64)
+    hopeful = np.flatnonzero(iou.max(axis=1, initial=-1.0) >= limit.min()) if n_gt else []
+    for d in hopeful:  # detections that overlap nothing enough stay unmatched
+        candidate = ~taken & (iou[d] >= limit)  # (P, G)
+        ordinary = candidate & ~ignore
+        pool = np.where(ordinary.any(axis=1, keepdims=True), ordinary, candidate)
+        value = np.where(pool, iou[d], -np.inf)
+        best = n_gt - 1 - np.argmax(value[:, ::-1], axis=1)  # the last of equal maxima
+        found = pool.any(axis=1)
+        matches[found, d] = best[found]
+        taken[rows[found], best[found]] = True
+    matches = matches.reshape(shape + (n_det,))
+    return matches[0] if scalar else matches
+
+
+def precision_recall_curve(is_tp, scores, n_ground_truth, ignore=None):
+    """Precision and recall after each detection, taken by decreasing score.
+
+    Parameters
+    ----------
+    is_tp : (D,) array_like of bool
+        Whether each detection is a true positive.
+    scores : (D,) array_like
+        Confidence of each detection (sorted here, stable for ties).
+    n_ground_truth : int
+        Number of objects that could be found (recall's denominator).
+    ignore : (D,) array_like of bool, optional
+        Detections that count neither as TP nor as FP.
+
+    Returns
+    -------
+    precision, recall : (D',) ndarray
+        ``TP / (TP + FP)`` and ``TP / n_ground_truth`` after each of the D'
+        detections not ignored.
+    """
+    is_tp = check_array(is_tp, "is_tp", ndim=1, allow_empty=True).astype(bool)
+    scores = check_array(scores, "scores", ndim=1, allow_empty=True)
+    if scores.shape != is_tp.shape:
+        raise ValueError(f"scores must have the shape of is_tp {is_tp.shape}, got {scores.shape}")
+    n_ground_truth = check_int(n_ground_truth, "n_ground_truth", minimum=1)
+    keep = np.ones_like(is_tp) if ignore is None else ~np.asarray(ignore, dtype=bool)
+    order = np.argsort(-scores, kind="mergesort")
+    tp = np.cumsum(is_tp[order] & keep[order]).astype(float)
+    fp = np.cumsum(~is_tp[order] & keep[order]).astype(float)
+    tp, fp = tp[keep[order]], fp[keep[order]]
+    return tp / (tp + fp + np.spacing(1)), tp / n_ground_truth
+
+
+def average_precision(recall, precision, method="all-point"):
+    """Area under a precision-recall curve, by PASCAL VOC's rules.
+
+    Both rules first replace precision by its *envelope*, the best precision
+    at this recall or any higher one (so the curve never goes up again):
+
+    * ``"all-point"`` (VOC 2010 on): the exact area under the envelope, a
+      sum of rectangles ``(r_{i+1} - r_i) * p_{i+1}``;
+    * ``"11-point"`` (VOC 2007): the mean of the envelope at recall
+      0, 0.1, ..., 1 (0 beyond the largest recall reached).
+
+    Parameters
+    ----------
+    recall, precision : (D,) array_like
+        Curve points in order of decreasing score (recall non-decreasing).
+    method : {"all-point", "11-point"}
+
+    Returns
+    -------
+    float
+    """
+    recall = check_array(recall, "recall", ndim=1, allow_empty=True).astype(float)
+    precision = check_array(precision, "precision", ndim=1, allow_empty=True).astype(float)
+    if recall.shape != precision.shape:
+        raise ValueError(f"precision must have the shape of recall {recall.shape}, got {precision.shape}")
+    if np.any(np.diff(recall) < 0):
+        raise ValueError("recall must be non-decreasing (points in order of decreasing score)")
+    method = check_choice(method, "method", ("all-point", "11-point"))
+    if method == "11-point":
+        return float(np.mean([precision[recall >= t].max(initial=0.0) for t in np.linspace(0, 1, 11)]))
+    r = np.concatenate([[0.0], recall, [1.0]])
+    p = np.concatenate([[0.0], precision, [0.0]])
+    p = np.maximum.accumulate(p[::-1])[::-1]  # envelope
+    step = np.flatnonzero(r[1:] != r[:-1])  # where recall changes
+    return float(np.sum((r[step + 1] - r[step]) * p[step + 1]))
+
+
+def _check_image_dicts(items, name, keys):
+    if not isinstance(items, (list, tuple)):
+        raise TypeError(f"{name} must be a list with one dict per image, got {type(items).__name__}")
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or not set(keys) <= set(item):
+            raise TypeError(f"{name}[{i}] must be a dict with keys {keys}, got {item!r:.80}")
+        boxes = np.asarray(_as_numpy(item["boxes"]), dtype=np.float64)
+        boxes = boxes.reshape(0, 4) if boxes.size == 0 else boxes
+        boxes = check_array(boxes, f"{name}[{i}]['boxes']", ndim=2, allow_empty=True)
+        if boxes.shape[1] != 4 or np.any(boxes[:, 2:] < boxes[:, :2]):
+            raise ValueError(f"{name}[{i}]['boxes'] must be (N, 4) corners (x1, y1, x2, y2) with "
+                             f"x2 >= x1 and y2 >= y1, got shape {boxes.shape}")
+        entry = {"boxes": boxes}
+        for key in keys[1:] + tuple(k for k in ("areas",) if k in item):
+            value = check_array(_as_numpy(item[key]), f"{name}[{i}][{key!r}]", ndim=1, allow_empty=True)
+            if value.shape[0] != boxes.shape[0]:
+                raise ValueError(f"{name}[{i}][{key!r}] must have one value per box ({boxes.shape[0]}), "
+                                 f"got shape {value.shape}")
+            entry[key] = value
+        out.append(entry)
+    return out
+
+
+def _as_numpy(value):
+    return value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
+
+
+def evaluate_detections(predictions, ground_truth, iou_thresholds=None, max_detections=(1, 10, 100),
+                        area_ranges=None, return_arrays=False):
+    """COCO's box evaluation: AP@[.5:.95], AP50, AP75, AP by size, AR@1/10/100, AR by size.
+
+    For every class, size range and IoU threshold: each image's detections,
+    best first and at most ``max(max_detections)``, are matched to the
+    objects (:func:`match_detections`); detections from all images are then
+    sorted by score into one precision-recall curve, whose envelope is read
+    at the 101 recall points 0, 0.01, ..., 1 and averaged: that is AP.
+    AR is the final recall. Objects outside a size range are ignored in that
+    range, and so are unmatched detections outside it. Results are means
+    over classes (with at least one object) and IoU thresholds, exactly as
+    ``pycocotools.cocoeval.COCOeval(..., "bbox").summarize()`` computes them.
+
+    Parameters
+    ----------
+    predictions : list of dict
+        One dict per image: ``boxes`` (K, 4) corners, ``scores`` (K,),
+        ``labels`` (K,) integer classes. NumPy arrays or tensors.
+    ground_truth : list of dict
+        One dict per image, same order: ``boxes`` (G, 4), ``labels`` (G,),
+        optionally ``areas`` (G,) used for the size ranges (COCO uses the
+        mask area; the box area by default). Crowd regions are not supported.
+    iou_thresholds : array_like, optional
+        Default :data:`COCO_IOU_THRESHOLDS`.
+    max_detections : tuple of 3 int
+        Detections per image for AR1, AR10, AR100 (the last one also for AP).
+    area_ranges : dict, optional
+        ``{"all": (lo, hi), "small": ..., "medium": ..., "large": ...}``;
+        default :data:`COCO_AREA_RANGES`.
+    return_arrays : bool
+        Also return the arrays behind the numbers.
+
+    Returns
+    -------
+    stats : dict
+        The twelve numbers, keys :data:`COCO_STAT_NAMES`; -1 where undefined
+        (no object of that size), as in pycocotools.
+    arrays : dict, only with ``return_arrays``
+        ``precision`` (T, 101, K, 4, 3), ``recall`` (T, K, 4, 3) (-1 where
+        undefined), ``classes`` (K,), ``iou_thresholds``, ``recall_points``.
+    """
+    from .boxes import box_iou
+
+    preds = _check_image_dicts(predictions, "predictions", ("boxes", "scores", "labels"))
+    truths = _check_image_dicts(ground_truth, "ground_truth", ("boxes", "labels"))
+    if len(preds) != len(truths):
+        raise ValueError(f"predictions must have one entry per image of ground_truth ({len(truths)}), "
+                         f"got {len(preds)}")
+    thresholds = COCO_IOU_THRESHOLDS if iou_thresholds is None else check_array(
+        iou_thresholds, "iou_thresholds", ndim=1).astype(np.float64)
+    if not (isinstance(max_detections, (tuple, list)) and len(max_detections) == 3):
+        raise TypeError(f"max_detections must be a tuple of 3 integers, got {max_detections!r}")
+    max_dets = [check_int(m, f"max_detections[{i}]", minimum=1) for i, m in enumerate(max_detections)]
+    ranges = COCO_AREA_RANGES if area_ranges is None else area_ranges
+    if not isinstance(ranges, dict) or list(ranges) != list(COCO_AREA_RANGES):
+        raise ValueError(f"area_ranges must be a dict with keys {list(COCO_AREA_RANGES)}, got {ranges!r:.80}")
+    lo = np.array([float(r[0]) for r in ranges.values()])[:, None]
+    hi = np.array([float(r[1]) for r in ranges.values()])[:, None]
+
+    classes = np.unique(np.concatenate([t["labels"] for t in truths] + [p["labels"] for p in preds]))
+    n_t, n_k, n_a = len(thresholds), len(classes), len(ranges)
+    # per class: lists over images of (scores, rank in image, matched (A,T,D), ignored (A,T,D)), positives
+    per_class = {k: [[], [], [], []] for k in range(n_k)}
+    n_positive = np.zeros((n_k, n_a), dtype=np.int64)
+    for pred, truth in zip(preds, truths):
+        iou_all = box_iou(pred["boxes"], truth["boxes"])  # (K, G), every class at once
+        present = np.unique(np.concatenate([truth["labels"], pred["labels"]]))
+        for k in np.searchsorted(classes, present):
+            g = truth["labels"] == classes[k]
+            d = np.flatnonzero(pred["labels"] == classes[k])
+            d = d[np.argsort(-pred["scores"][d], kind="mergesort")][: max_dets[-1]]
+            gt_boxes, dt_boxes = truth["boxes"][g], pred["boxes"][d]
+            gt_area = truth["areas"][g] if "areas" in truth else \
+                (gt_boxes[:, 2] - gt_boxes[:, 0]) * (gt_boxes[:, 3] - gt_boxes[:, 1])
+            gt_ignore = (gt_area < lo) | (gt_area > hi)  # (A, G)
+            n_positive[k] += (~gt_ignore).sum(axis=1)
+            matches = match_detections(iou_all[np.ix_(d, np.flatnonzero(g))], thresholds, gt_ignore)  # (A, T, D)
+            matched = matches >= 0
+            ignored = np.zeros_like(matched)
+            if gt_ignore.shape[1]:  # a detection matched to an ignored object is ignored
+                flags = np.broadcast_to(gt_ignore[:, None, :], matches.shape[:-1] + gt_ignore.shape[1:])
+                ignored = matched & np.take_along_axis(flags, np.maximum(matches, 0), axis=-1)
+            dt_area = (dt_boxes[:, 2] - dt_boxes[:, 0]) * (dt_boxes[:, 3] - dt_boxes[:, 1])
+            outside = ((dt_area < lo) | (dt_area > hi))[:, None, :]  # (A, 1, D)
+            ignored = ignored | (~matched & outside)
+            store = per_class[k]
+            store[0].append(pred["scores"][d].astype(np.float64))
+            store[1].append(np.arange(d.size))
+            store[2].append(matched)
+            store[3].append(ignored)
+
+    precision = -np.ones((n_t, len(_RECALL_POINTS), n_k, n_a, len(max_dets)))
+    recall = -np.ones((n_t, n_k, n_a, len(max_dets)))
+    for k in range(n_k):
+        store = per_class[k]
+        if not store[0]:
+            continue
+        scores, rank = np.concatenate(store[0]), np.concatenate(store[1])
+        matched, ignored = np.concatenate(store[2], axis=-1), np.concatenate(store[3], axis=-1)
+        for m, max_det in enumerate(max_dets):
+            sel = np.flatnonzero(rank < max_det)
+            order = sel[np.argsort(-scores[sel], kind="mergesort")]
+            tp = np.cumsum(matched[..., order] & ~ignored[..., order], axis=-1).astype(float)
+            fp = np.cumsum(~matched[..., order] & ~ignored[..., order], axis=-1).astype(float)
+            for a in range(n_a):
+                if n_positive[k, a] == 0:
+                    continue
+                rc = tp[a] / n_positive[k, a]  # (T, D)
+                pr = tp[a] / (fp[a] + tp[a] + np.spacing(1))
+                recall[:, k, a, m] = rc[:, -1] if order.size else 0.0
+                pr = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]  # envelope
+                for t in range(n_t):
+                    idx = np.searchsorted(rc[t], _RECALL_POINTS, side="left")
+                    q = np.zeros(len(_RECALL_POINTS))
+                    valid = idx < order.size
+                    q[valid] = pr[t, idx[valid]]
+                    precision[t, :, k, a, m] = q
+
+    def mean_defined(values):
+        values = values[values > -1]
+        return float(np.mean(values)) if values.size else -1.0
+
+    def at(threshold):
+        hit = np.flatnonzero(np.isclose(thresholds, threshold))
+        return hit[:1] if hit.size else None
+
+    def ap(a=0, t=None):
+        if t is None:
+            return mean_defined(precision[..., a, -1])
+        i = at(t)
+        return -1.0 if i is None else mean_defined(precision[i, ..., a, -1])
+
+    stats = dict(zip(COCO_STAT_NAMES, [
+        ap(), ap(t=0.5), ap(t=0.75), ap(1), ap(2), ap(3),
+        mean_defined(recall[:, :, 0, 0]), mean_defined(recall[:, :, 0, 1]), mean_defined(recall[:, :, 0, 2]),
+        mean_defined(recall[:, :, 1, 2]), mean_defined(recall[:, :, 2, 2]), mean_defined(recall[:, :, 3, 2]),
+    ]))
+    if not return_arrays:
+        return stats
+    return stats, {"precision": precision, "recall": recall, "classes": classes,
+                   "iou_thresholds": thresholds, "recall_points": _RECALL_POINTS.copy()}
+
+
+def to_coco_ground_truth(ground_truth, image_sizes, classes=None):
+    """Ground truth as a COCO dictionary (boxes only), for ``pycocotools.coco.COCO``.
+
+    Parameters
+    ----------
+    ground_truth : list of dict
+        As for :func:`evaluate_detections`: ``boxes``, ``labels``, optional
+        ``areas``.
+    image_sizes : (height, width) or list of them
+        Size of every image (one pair for all, or one per image).
+    classes : sequence of int, optional
+        Category ids to list; default the labels that occur.
+
+    Returns
+    -------
+    dict
+        ``images`` (ids 1, 2, ...), ``annotations`` (bbox ``[x, y, w, h]``,
+        area, iscrowd 0, ids from 1) and ``categories``.
+    """
+    truths = _check_image_dicts(ground_truth, "ground_truth", ("boxes", "labels"))
+    if len(image_sizes) == 2 and np.ndim(image_sizes[0]) == 0:
+        image_sizes = [image_sizes] * len(truths)
+    if len(image_sizes) != len(truths):
+        raise ValueError(f"image_sizes must give one (height, width) per image ({len(truths)}), got {len(image_sizes)}")
+    if classes is None:
+        classes = np.unique(np.concatenate([t["labels"] for t in truths] + [np.zeros(0, int)]))
+    images, annotations = [], []
+    for i, (truth, (height, width)) in enumerate(zip(truths, image_sizes)):
+        images.append({"id": i + 1, "height": int(height), "width": int(width)})
+        boxes = truth["boxes"]
+        areas = truth.get("areas", (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))
+        for box, label, area in zip(boxes, truth["labels"], areas):
+            x1, y1, x2, y2 = (float(v) for v in box)
+            annotations.append({"id": len(annotations) + 1, "image_id": i + 1, "category_id": int(label),
+                                "bbox": [x1, y1, x2 - x1, y2 - y1], "area": float(area), "iscrowd": 0})
+    categories = [{"id": int(c), "name": str(int(c))} for c in classes]
+    return {"images": images, "annotations": annotations, "categories": categories}
+
+
+def to_coco_detections(predictions):
+    """Detections as COCO's result list: one dict per box, image ids from 1.
+
+    Parameters
+    ----------
+    predictions : list of dict
+        ``boxes`` (corners), ``scores``, ``labels`` per image.
+
+    Returns
+    -------
+    list of dict
+        ``{"image_id", "category_id", "bbox": [x, y, w, h], "score"}``.
+    """
+    preds = _check_image_dicts(predictions, "predictions", ("boxes", "scores", "labels"))
+    results = []
+    for i, pred in enumerate(preds):
+        for box, score, label in zip(pred["boxes"], pred["scores"], pred["labels"]):
+            x1, y1, x2, y2 = (float(v) for v in box)
+            results.append({"image_id": i + 1, "category_id": int(label), "bbox": [x1, y1, x2 - x1, y2 - y1],
+                            "score": float(score)})
+    return results

@@ -1,0 +1,224 @@
+"""Detection metrics of course_utils.metrics against pycocotools and PASCAL VOC's devkit code.
+
+Tolerance: COCO's twelve numbers and the full precision / recall arrays agree
+with ``pycocotools.cocoeval.COCOeval`` to 1e-6 (in practice exactly); VOC AP
+agrees with the devkit's ``voc_ap`` to 1e-12.
+"""
+
+import contextlib
+import io
+
+import numpy as np
+import pytest
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+from course_utils import metrics as M
+
+
+def coco_eval(ground_truth, predictions, image_size=(300, 300), area_ranges=None, max_dets=None):
+    """Run pycocotools on our data; return the COCOeval object (quietly)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO()
+        gt.dataset = M.to_coco_ground_truth(ground_truth, image_size)
+        gt.createIndex()
+        results = M.to_coco_detections(predictions)
+        dt = gt.loadRes(results) if results else COCO()
+        if not results:
+            dt.dataset = {"images": gt.dataset["images"], "annotations": [], "categories": gt.dataset["categories"]}
+            dt.createIndex()
+        ev = COCOeval(gt, dt, "bbox")
+        if area_ranges is not None:
+            ev.params.areaRng = [list(v) for v in area_ranges.values()]
+        if max_dets is not None:
+            ev.params.maxDets = list(max_dets)
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    return ev
+
+
+def random_scene(n_images, seed, n_classes=3, max_gt=6, max_dt=30, size=200.0, integer=False, score_levels=None):
+    """Ground truth plus noisy detections around it, with extra false positives and wrong labels."""
+    rng = np.random.default_rng(seed)
+    gt, pred = [], []
+    for _ in range(n_images):
+        g = int(rng.integers(0, max_gt + 1))
+        xy = rng.uniform(0, size, (g, 2))
+        wh = rng.uniform(1, 130, (g, 2))
+        boxes = np.c_[xy, xy + wh]
+        labels = rng.integers(0, n_classes, g)
+        if integer:
+            boxes = np.round(boxes / 4) * 4
+        gt.append({"boxes": boxes, "labels": labels})
+        d = int(rng.integers(0, max_dt + 1))
+        if g:
+            src = rng.integers(0, g, d)
+            db = boxes[src] + rng.normal(0, [2, 8, 20][seed % 3], (d, 4))
+            dl = np.where(rng.random(d) < 0.8, labels[src], rng.integers(0, n_classes, d))
+        else:
+            db = rng.uniform(0, size, (d, 4))
+            dl = rng.integers(0, n_classes, d)
+        db = np.c_[np.minimum(db[:, :2], db[:, 2:]), np.maximum(db[:, :2], db[:, 2:])]
+        if integer:
+            db = np.round(db / 4) * 4
+        scores = rng.random(d)
+        if score_levels:
+            scores = np.floor(scores * score_levels) / score_levels
+        pred.append({"boxes": db, "scores": scores, "labels": dl})
+    return gt, pred
+
+
+def assert_same_as_coco(gt, pred, **kwargs):
+    ours, arrays = M.evaluate_detections(pred, gt, return_arrays=True, area_ranges=kwargs.get("area_ranges"),
+                                         max_detections=kwargs.get("max_dets") or (1, 10, 100))
+    ev = coco_eval(gt, pred, **kwargs)
+    # pycocotools' summarize() reads AP (its first number) at maxDets == 100 literally, so with other
+    # limits it prints -1; we read it at the last limit, as it does for AP50 and AP75.
+    first = 0 if 100 in ev.params.maxDets else 1
+    np.testing.assert_allclose([ours[k] for k in M.COCO_STAT_NAMES][first:], ev.stats[first:], rtol=0, atol=1e-6)
+    # classes listed by pycocotools are those of the ground truth
+    keep = np.isin(arrays["classes"], [c["id"] for c in ev.cocoGt.dataset["categories"]])
+    np.testing.assert_allclose(arrays["precision"][:, :, keep], ev.eval["precision"], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(arrays["recall"][:, keep], ev.eval["recall"], rtol=0, atol=1e-6)
+    return ours
+
+
+def test_evaluate_detections_equals_pycocotools_on_random_scenes():
+    checked = 0
+    for seed in range(24):
+        gt, pred = random_scene(
+            n_images=[1, 5, 30, 60][seed % 4], seed=seed, n_classes=[1, 3, 7][seed % 3],
+            max_dt=[0, 5, 30, 150][seed % 4] if seed else 3,  # 150: more than 100 detections per image
+            integer=seed % 2 == 1, score_levels=[None, 3][seed % 2],
+        )
+        if not any(len(g["labels"]) for g in gt):
+            continue
+        assert_same_as_coco(gt, pred)
+        checked += 1
+    assert checked >= 20
+
+
+def test_images_without_objects_or_detections_and_classes_without_objects():
+    gt = [
+        {"boxes": np.array([[10.0, 10, 50, 60]]), "labels": np.array([1])},
+        {"boxes": np.zeros((0, 4)), "labels": np.zeros(0, int)},  # no object: its detections are FPs
+        {"boxes": np.array([[0.0, 0, 120, 110], [5, 5, 25, 30]]), "labels": np.array([2, 1])},
+        {"boxes": np.array([[30.0, 30, 40, 40]]), "labels": np.array([1])},  # no detection
+    ]
+    pred = [
+        {"boxes": np.array([[11.0, 9, 50, 61], [10, 10, 50, 60]]), "scores": np.array([0.9, 0.3]),
+         "labels": np.array([1, 1])},
+        {"boxes": np.array([[0.0, 0, 30, 30]]), "scores": np.array([0.95]), "labels": np.array([1])},
+        {"boxes": np.array([[2.0, 0, 118, 112], [5, 5, 25, 31], [60, 60, 70, 70]]),
+         "scores": np.array([0.8, 0.7, 0.6]), "labels": np.array([2, 1, 3])},  # class 3 has no object
+        {"boxes": np.zeros((0, 4)), "scores": np.zeros(0), "labels": np.zeros(0, int)},
+    ]
+    stats = assert_same_as_coco(gt, pred)
+    assert stats["AP_large"] > 0 and stats["AP_small"] > 0
+
+
+def test_perfect_detections_score_one_and_no_detections_zero():
+    gt, _ = random_scene(10, 3, max_gt=5)
+    perfect = [{"boxes": g["boxes"], "scores": np.ones(len(g["labels"])), "labels": g["labels"]} for g in gt]
+    stats = M.evaluate_detections(perfect, gt)
+    assert stats["AP"] == pytest.approx(1.0) and stats["AR100"] == pytest.approx(1.0)
+    empty = [{"boxes": np.zeros((0, 4)), "scores": np.zeros(0), "labels": np.zeros(0, int)} for _ in gt]
+    assert_same_as_coco(gt, empty)
+    assert M.evaluate_detections(empty, gt)["AP"] == 0.0
+
+
+def test_custom_area_ranges_max_detections_and_mask_areas():
+    ranges = {"all": (0, 1e10), "small": (0, 16.0**2), "medium": (16.0**2, 48.0**2), "large": (48.0**2, 1e10)}
+    gt, pred = random_scene(40, 11, n_classes=4, max_dt=40)
+    rng = np.random.default_rng(0)
+    for g in gt:  # areas smaller than the box, as a mask's would be
+        box_area = (g["boxes"][:, 2] - g["boxes"][:, 0]) * (g["boxes"][:, 3] - g["boxes"][:, 1])
+        g["areas"] = box_area * rng.uniform(0.2, 0.8, len(box_area))
+    assert_same_as_coco(gt, pred, area_ranges=ranges)
+    assert_same_as_coco(gt, pred, max_dets=(2, 5, 20))
+
+
+def test_accepts_tensors():
+    torch = pytest.importorskip("torch")
+    gt, pred = random_scene(8, 5)
+    as_t = [{k: torch.as_tensor(v) for k, v in p.items()} for p in pred]
+    assert M.evaluate_detections(as_t, gt) == M.evaluate_detections(pred, gt)
+
+
+# --------------------------------------------------------------------------
+# Matching, curves, VOC AP
+# --------------------------------------------------------------------------
+
+
+def voc_ap(rec, prec, use_07_metric=False):
+    """PASCAL VOC devkit's AP (py-faster-rcnn voc_eval.py), transcribed as the reference."""
+    if use_07_metric:
+        ap = 0.0
+        for t in np.arange(0.0, 1.1, 0.1):
+            p = 0 if np.sum(rec >= t) == 0 else np.max(prec[rec >= t])
+            ap = ap + p / 11.0
+        return ap
+    mrec = np.concatenate(([0.0], rec, [1.0]))
+    mpre = np.concatenate(([0.0], prec, [0.0]))
+    for i in range(mpre.size - 1, 0, -1):
+        mpre[i - 1] = np.maximum(mpre[i - 1], mpre[i])
+    i = np.where(mrec[1:] != mrec[:-1])[0]
+    return np.sum((mrec[i + 1] - mrec[i]) * mpre[i + 1])
+
+
+def test_average_precision_matches_voc_devkit():
+    rng = np.random.default_rng(0)
+    for trial in range(200):
+        n = int(rng.integers(1, 60))
+        is_tp = rng.random(n) < rng.uniform(0.1, 0.9)
+        n_gt = int(is_tp.sum() + rng.integers(0 if is_tp.sum() else 1, 5))
+        scores = np.floor(rng.random(n) * [100, 3][trial % 2])
+        precision, recall = M.precision_recall_curve(is_tp, scores, n_gt)
+        for method, old in (("all-point", False), ("11-point", True)):
+            assert M.average_precision(recall, precision, method) == pytest.approx(
+                voc_ap(recall, precision, old), abs=1e-12)
+    assert M.average_precision(np.array([]), np.array([])) == 0.0
+
+
+def test_precision_recall_curve_by_hand():
+    precision, recall = M.precision_recall_curve([True, False, True, True], [0.9, 0.8, 0.7, 0.1], 5)
+    np.testing.assert_allclose(recall, [0.2, 0.2, 0.4, 0.6])
+    np.testing.assert_allclose(precision, [1, 0.5, 2 / 3, 0.75])
+    assert M.average_precision(recall, precision) == pytest.approx(0.2 * 1 + 0.4 * 0.75)
+
+
+def test_match_detections_rules():
+    iou = np.array([[0.6, 0.7], [0.9, 0.4], [0.55, 0.2]])
+    # the first detection takes object 1 (higher IoU), the second takes object 0, the third nothing
+    np.testing.assert_array_equal(M.match_detections(iou, 0.5), [1, 0, -1])
+    np.testing.assert_array_equal(M.match_detections(iou, [0.5, 0.65, 0.95]), [[1, 0, -1], [1, 0, -1], [-1, -1, -1]])
+    # ties go to the last object; ignored objects only when no ordinary one is free
+    np.testing.assert_array_equal(M.match_detections(np.array([[0.6, 0.6]]), 0.5), [1])
+    assert M.match_detections(np.array([[0.9, 0.6]]), [0.5], gt_ignore=np.array([True, False]))[0, 0] == 1
+    assert M.match_detections(np.zeros((3, 0)), 0.5).tolist() == [-1, -1, -1]
+
+
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda: M.average_precision([0.5, 0.2], [1, 1]), ValueError, "recall must be non-decreasing"),
+        (lambda: M.average_precision([0.5], [1, 1]), ValueError, "precision must have the shape of recall"),
+        (lambda: M.average_precision([0.5], [1], method="101"), ValueError, "method must be one of"),
+        (lambda: M.precision_recall_curve([True], [0.5], 0), ValueError, "n_ground_truth must be >= 1"),
+        (lambda: M.evaluate_detections([{}], [{"boxes": [], "labels": []}]), TypeError, "predictions[0] must be a dict"),
+        (lambda: M.evaluate_detections([], [{"boxes": [], "labels": []}]), ValueError, "one entry per image"),
+        (lambda: M.evaluate_detections([{"boxes": [[2, 0, 1, 1]], "scores": [1], "labels": [0]}],
+                                       [{"boxes": [], "labels": []}]), ValueError, "x2 >= x1"),
+        (lambda: M.evaluate_detections([{"boxes": [[0, 0, 1, 1]], "scores": [np.nan], "labels": [0]}],
+                                       [{"boxes": [], "labels": []}]), ValueError, "finite"),
+        (lambda: M.evaluate_detections([{"boxes": [[0, 0, 1, 1]], "scores": [1, 2], "labels": [0]}],
+                                       [{"boxes": [], "labels": []}]), ValueError, "one value per box"),
+        (lambda: M.evaluate_detections([], [], area_ranges={"all": (0, 1)}), ValueError, "area_ranges must be"),
+        (lambda: M.evaluate_detections([], [], max_detections=(1, 10)), TypeError, "max_detections must be"),
+    ],
+)
+def test_bad_arguments_raise_clear_errors(call, error, words):
+    with pytest.raises(error) as info:
+        call()
+    assert words in str(info.value)
