@@ -96,3 +96,94 @@ def edge_explorer(image, method="sobel", sigma=1.0, low=0.1, high=0.2):
     redraw()
     return widgets.VBox([widgets.HBox(list(controls.values())[:2]),
                          widgets.HBox(list(controls.values())[2:]), output])
+
+
+# ---------------------------------------------------------------------------
+# Convolution arithmetic (notebook 05)
+# ---------------------------------------------------------------------------
+
+
+def conv_arithmetic_figure(n=5, kernel_size=3, padding=1, stride=2, dilation=1, step=0):
+    """Draw one convolution case: input with padding, the kernel's taps, the output.
+
+    Parameters
+    ----------
+    n : int
+        Side of the square input (>= 1).
+    kernel_size, padding, stride, dilation : int
+        F, P, S, D of :func:`course_utils.conv.conv_output_size`.
+    step : int
+        Which output pixel's window to draw, in reading order; clipped to
+        the last one.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        :func:`course_utils.conv.draw_conv_case` for a valid case; for a
+        kernel larger than the padded input, a figure that says so.
+    """
+    from ._checks import check_int
+    from .conv import conv_output_size, draw_conv_case
+
+    n = check_int(n, "n", minimum=1)
+    kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
+    padding = check_int(padding, "padding", minimum=0)
+    stride = check_int(stride, "stride", minimum=1)
+    dilation = check_int(dilation, "dilation", minimum=1)
+    step = check_int(step, "step", minimum=0)
+    try:
+        out = conv_output_size(n, kernel_size, stride, padding, dilation)
+    except ValueError as error:
+        fig, ax = plt.subplots(figsize=(5.6, 1.2))
+        ax.axis("off")
+        ax.text(0.5, 0.5, f"no output: {error}", ha="center", va="center", wrap=True, fontsize=9)
+        return fig
+    step = min(step, out * out - 1)
+    fig = draw_conv_case(n, kernel_size, stride, padding, dilation, position=divmod(step, out))
+    kind = {0: "valid", dilation * (kernel_size - 1): "full"}.get(padding, "")
+    if stride == 1 and 2 * padding == dilation * (kernel_size - 1):
+        kind = "same"
+    if kind:
+        fig.axes[0].set_xlabel(f"{kind} padding", fontsize=8)
+    return fig
+
+
+def conv_arithmetic_explorer(n=5, kernel_size=3, padding=1, stride=2, dilation=1):
+    """Sliders for :func:`conv_arithmetic_figure`: n, F, P, S, D and the window shown.
+
+    Returns the widget; its default state is drawn at once, so it also
+    works without a browser.
+    """
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    def slider(value, low, high, name):
+        return widgets.IntSlider(value=value, min=low, max=high, description=name,
+                                 continuous_update=False, layout=widgets.Layout(width="230px"))
+
+    controls = {
+        "n": slider(n, 1, 10, "n (input)"),
+        "kernel_size": slider(kernel_size, 1, 7, "F (kernel)"),
+        "padding": slider(padding, 0, 4, "P (padding)"),
+        "stride": slider(stride, 1, 4, "S (stride)"),
+        "dilation": slider(dilation, 1, 3, "D (dilation)"),
+        "step": slider(0, 0, 63, "window"),
+    }
+    output = widgets.Output()
+
+    def redraw(change=None):
+        values = {name: control.value for name, control in controls.items()}
+        with output:
+            output.clear_output(wait=True)
+            fig = conv_arithmetic_figure(**values)
+            display(fig)
+            plt.close(fig)
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    names = list(controls.values())
+    return widgets.VBox([widgets.HBox(names[:3]), widgets.HBox(names[3:]), output])
+
+
+__all__ += ["conv_arithmetic_figure", "conv_arithmetic_explorer"]

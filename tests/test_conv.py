@@ -437,3 +437,29 @@ def test_bad_arguments_raise_clear_errors():
         with pytest.raises(error, match=message):
             call()
             pytest.fail(f"case {i} did not raise")
+
+
+# --- the explorer of notebook 05 (course_utils.widgets) ------------------------------------------
+
+
+def test_conv_arithmetic_figure_and_explorer_draw_headless():
+    from course_utils import widgets
+
+    fig = widgets.conv_arithmetic_figure()  # 5x5, F=3, P=1, S=2 -> 3x3
+    assert "= 3" in fig._suptitle.get_text()
+    plt.close(fig)
+    fig = widgets.conv_arithmetic_figure(5, 3, 1, 1, step=100)  # same padding, step clipped
+    assert fig.axes[0].get_xlabel() == "same padding"
+    plt.close(fig)
+    fig = widgets.conv_arithmetic_figure(2, 5, 0, 1)  # no output: says so instead of failing
+    assert "no output" in fig.axes[0].texts[0].get_text()
+    plt.close(fig)
+    with pytest.raises(ValueError, match="stride"):
+        widgets.conv_arithmetic_figure(stride=0)
+    with pytest.raises(TypeError, match="n"):
+        widgets.conv_arithmetic_figure(n=2.5)
+    box = widgets.conv_arithmetic_explorer()
+    sliders = [w for row in box.children[:2] for w in row.children]
+    assert [s.value for s in sliders] == [5, 3, 1, 2, 1, 0]
+    sliders[3].value = 1  # moving a slider redraws without error
+    plt.close("all")
