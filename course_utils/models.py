@@ -36,6 +36,8 @@ __all__ = [
     "layer_parameters",
     "count_parameters",
     "count_flops",
+    "summary",
+    "LayerSummary",
     "MLP",
     "LeNet5",
     "ConvBNReLU",
@@ -213,6 +215,63 @@ def count_flops(model, input_shape, per_layer=False):
     return (total, flops) if per_layer else total
 
 
+class LayerSummary(list):
+    """Rows of :func:`summary`; prints as a table (one line per layer, then the totals)."""
+
+    def __repr__(self):
+        lines = [f"{'layer':<24}{'type':<18}{'output shape':<20}{'parameters':>12}{'MFLOPs':>10}"]
+        for row in self:
+            shape = " x ".join(str(s) for s in row["output_shape"][1:])
+            lines.append(f"{row['name']:<24}{row['type']:<18}{shape:<20}{row['parameters']:>12,}"
+                         f"{row['flops'] / 1e6:>10.2f}")
+        lines.append(f"{'total':<62}{sum(r['parameters'] for r in self):>12,}"
+                     f"{sum(r['flops'] for r in self) / 1e6:>10.2f}")
+        return "\n".join(lines)
+
+
+def summary(model, input_shape):
+    """Layer-by-layer table: output shape, parameters and FLOPs of each layer.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    input_shape : tuple of int
+        Shape of the input batch, e.g. ``(1, 1, 28, 28)``.
+
+    Returns
+    -------
+    LayerSummary
+        A list of dicts with keys ``name``, ``type``, ``output_shape``,
+        ``parameters`` (:func:`layer_parameters`) and ``flops``, one per
+        leaf layer in the order the forward pass runs them; it prints as a
+        table.
+    """
+    _check_module(model)
+    _, flops = count_flops(model, input_shape, per_layer=True)  # also validates input_shape
+    rows, handles = LayerSummary(), []
+    for name, layer in model.named_modules():
+        if next(layer.children(), None) is not None:
+            continue  # containers: their leaves report
+
+        def hook(layer, inputs, output, name=name):
+            rows.append({"name": name or type(layer).__name__, "type": type(layer).__name__,
+                         "output_shape": tuple(output.shape), "parameters": layer_parameters(layer),
+                         "flops": flops.get(name, 0)})
+        handles.append(layer.register_forward_hook(hook))
+    parameter = next(model.parameters(), None)
+    device = parameter.device if parameter is not None else torch.device("cpu")
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(torch.zeros(tuple(input_shape), device=device))
+    finally:
+        model.train(was_training)
+        for handle in handles:
+            handle.remove()
+    return rows
+
+
 # --------------------------------------------------------------------------
 # Small models for the MNIST subset
 # --------------------------------------------------------------------------
@@ -252,16 +311,16 @@ class LeNet5(nn.Module):
         super().__init__()
         n_classes = check_int(n_classes, "n_classes", minimum=1)
         in_channels = check_int(in_channels, "in_channels", minimum=1)
-        self.features = nn.Sequential(
-            nn.Conv2d(in_channels, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
-        )
-        self.classifier = nn.Sequential(
-            nn.Flatten(),
-            nn.Linear(16 * 5 * 5, 120), nn.ReLU(),
-            nn.Linear(120, 84), nn.ReLU(),
-            nn.Linear(84, n_classes),
-        )
+        self.features = nn.Sequential(OrderedDict(
+            conv1=nn.Conv2d(in_channels, 6, 5, padding=2), relu1=nn.ReLU(), pool1=nn.MaxPool2d(2),
+            conv2=nn.Conv2d(6, 16, 5), relu2=nn.ReLU(), pool2=nn.MaxPool2d(2),
+        ))
+        self.classifier = nn.Sequential(OrderedDict(
+            flatten=nn.Flatten(),
+            fc1=nn.Linear(16 * 5 * 5, 120), relu3=nn.ReLU(),
+            fc2=nn.Linear(120, 84), relu4=nn.ReLU(),
+            fc3=nn.Linear(84, n_classes),
+        ))
 
     def forward(self, x):
         return self.classifier(self.features(x))
