@@ -339,7 +339,8 @@ def plot_trajectories(function, paths, xlim, ylim, levels=20, ax=None, title=Non
     _contours(ax, function, xlim, ylim, levels)
     for i, (name, path) in enumerate(paths.items()):
         path = check_array(path, f"paths[{name!r}]", ndim=2)
-        ax.plot(path[:, 0], path[:, 1], ".-", color=f"C{i}", lw=1, ms=3, label=name)
+        style = ".-" if len(path) <= 100 else "-"  # dots only while they can be told apart
+        ax.plot(path[:, 0], path[:, 1], style, color=f"C{i}", lw=1, ms=3, label=name)
     if minimum is not None:
         ax.plot(*minimum, "*", color="k", ms=10)
     ax.legend(loc="upper right")
@@ -349,11 +350,12 @@ def plot_trajectories(function, paths, xlim, ylim, levels=20, ax=None, title=Non
 
 
 def animate_trajectories(function, paths, xlim, ylim, levels=20, frames=30, title=None, minimum=None,
-                         figsize=(5, 3.6), fps=6):
+                         figsize=(5, 3.6), fps=6, dpi=None):
     """The paths of :func:`plot_trajectories` drawn step by step as an animation.
 
     Uses :func:`course_utils.animation.animate`; ``frames`` evenly spaced
-    step counts from 0 to the paths' length are shown.
+    step counts from 0 to the paths' length are shown. Every frame is stored
+    in the notebook: keep ``frames``, ``figsize`` and ``dpi`` small.
 
     Returns
     -------
@@ -370,8 +372,8 @@ def animate_trajectories(function, paths, xlim, ylim, levels=20, frames=30, titl
     _contours(ax, function, xlim, ylim, levels)
     if minimum is not None:
         ax.plot(*minimum, "*", color="k", ms=10)
-    lines = {name: ax.plot([], [], ".-", color=f"C{i}", lw=1, ms=3, label=name)[0]
-             for i, name in enumerate(paths)}
+    lines = {name: ax.plot([], [], ".-" if len(path) <= 100 else "-", color=f"C{i}", lw=1, ms=3, label=name)[0]
+             for i, (name, path) in enumerate(paths.items())}
     ax.legend(loc="upper right")
     length = max(len(p) for p in paths.values())
     counts = np.linspace(1, length, frames).round().astype(int)
@@ -381,4 +383,4 @@ def animate_trajectories(function, paths, xlim, ylim, levels=20, frames=30, titl
             line.set_data(paths[name][:n, 0], paths[name][:n, 1])
         ax.set_title(f"{title + ': ' if title else ''}step {n - 1}")
 
-    return animate(fig, update, list(counts), fps=fps, start=len(counts) - 1)
+    return animate(fig, update, list(counts), fps=fps, start=len(counts) - 1, dpi=dpi)
