@@ -17,8 +17,11 @@ share one routine, :func:`affine`: an affine sampling grid per image
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
 
 from ._checks import check_choice, check_int, check_number
 
@@ -34,6 +37,7 @@ __all__ = [
     "mixup",
     "cutmix",
     "one_hot",
+    "augmented_loader",
 ]
 
 
@@ -288,3 +292,46 @@ def cutmix(images, labels, num_classes, alpha=1.0, seed=0):
     share = box.flatten(1).to(images.dtype).mean(1).view(n, 1)  # partner's area share
     return mixed, (1 - share) * soft + share * soft[partner]
 
+
+
+def augmented_loader(x, y, transforms, batch_size=64, seed=0):
+    """A shuffled DataLoader whose every batch passes through ``transforms``.
+
+    Augmentation "on the fly": each epoch sees new random versions of the
+    training images. Reproducible: the shuffling and the seed of each
+    batch's transforms follow from ``seed`` (batch k of the loader's life
+    uses seeds derived from k, so epoch 2 differs from epoch 1).
+
+    Parameters
+    ----------
+    x : (N, C, H, W) float tensor
+    y : (N,) tensor
+    transforms : list of callables
+        Each called as ``t(images, labels, seed=...)`` and returning
+        ``(images, labels)``, e.g. ``functools.partial(rotate, degrees=15)``.
+    batch_size : int
+    seed : int
+
+    Returns
+    -------
+    torch.utils.data.DataLoader
+        Usable wherever a loader is, e.g. ``course_utils.train.fit``.
+    """
+    _check_batch(x, y)
+    if not isinstance(transforms, (list, tuple)) or not all(callable(t) for t in transforms):
+        raise TypeError("transforms must be a list of callables t(images, labels, seed=...)")
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    seed = check_int(seed, "seed", minimum=0)
+    batches = itertools.count()
+
+    def collate(samples):
+        images = torch.stack([s[0] for s in samples])
+        labels = torch.stack([s[1] for s in samples])
+        k = next(batches)
+        for i, transform in enumerate(transforms):
+            images, labels = transform(images, labels, seed=(seed * 1_000_003 + k * len(transforms) + i) % 2**62)
+        return images, labels
+
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=True, generator=generator,
+                      collate_fn=collate)

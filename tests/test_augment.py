@@ -155,6 +155,22 @@ def test_cutmix_labels_follow_area():
             assert soft[i, y[j]].item() == pytest.approx(1 - own_share + (own_share if y[j] == y[i] else 0))
 
 
+def test_augmented_loader():
+    import functools
+
+    x, y = batch(10)
+    make = lambda: A.augmented_loader(x, y, [functools.partial(A.rotate, degrees=20), A.noise], 4, seed=1)  # noqa: E731
+    first = [b for _ in range(2) for b in make()]
+    second = [b for _ in range(2) for b in make()]
+    assert all(torch.equal(a[0], b[0]) for a, b in zip(first, second))  # reproducible
+    loader = make()
+    epoch1, epoch2 = [b[0] for b in loader], [b[0] for b in loader]
+    assert not torch.equal(epoch1[0], epoch2[0])  # new versions every epoch
+    assert sum(len(b[1]) for b in make()) == 10
+    with pytest.raises(TypeError, match="transforms must be a list"):
+        A.augmented_loader(x, y, A.noise)
+
+
 def test_bad_arguments():
     x, y = batch()
     with pytest.raises(TypeError, match="images must be a float torch.Tensor"):
