@@ -11,7 +11,10 @@ JavaScript:
   a hash of the frames, PNG files carry no software metadata), so nbval can
   compare the committed output in strict mode;
 * the figure is closed after the frames are drawn, so it is not shown a
-  second time as a static image.
+  second time as a static image;
+* the starting frame is also in the ``<img>`` tag itself, so a viewer that
+  runs no JavaScript (an untrusted notebook, GitHub, nbviewer) still shows
+  one picture.
 
 Example (a point moving along a parabola)::
 
@@ -106,20 +109,24 @@ class Animation:
         sources = ",\n".join(
             f'"data:image/png;base64,{base64.b64encode(f).decode("ascii")}"' for f in self.frames
         )
+        # The starting frame is also written into the <img> itself, so that it
+        # shows where scripts do not run (untrusted notebooks, static viewers).
+        first = base64.b64encode(self.frames[self.start]).decode("ascii")
         interval = max(1, round(1000 / self.fps))
         last = self.n_frames - 1
         button = 'style="min-width:2.2em;margin:0 1px;padding:1px 4px"'
         return f"""<div class="course-animation" id="{uid}" style="display:inline-block;text-align:center">
-<img id="{uid}_img" alt="frame" style="display:block;margin:auto">
+<img id="{uid}_img" alt="frame {self.start + 1} of {self.n_frames}" src="data:image/png;base64,{first}"
+ style="display:block;margin:auto">
 <div style="margin-top:4px;font-family:sans-serif;font-size:12px">
-<button {button} title="first frame" onclick="{uid}.set(0)">&#x23EE;</button>
-<button {button} title="previous frame" onclick="{uid}.step(-1)">&#x25C0;&#xFE0E;|</button>
-<button {button} title="play / pause" id="{uid}_play" onclick="{uid}.toggle()">&#x25B6;&#xFE0E;</button>
-<button {button} title="next frame" onclick="{uid}.step(1)">|&#x25B6;&#xFE0E;</button>
-<button {button} title="last frame" onclick="{uid}.set({last})">&#x23ED;</button>
+<button {button} title="first frame" onclick="{uid}.set(0)">|&lt;</button>
+<button {button} title="previous frame" onclick="{uid}.step(-1)">&lt;</button>
+<button {button} title="play / pause" id="{uid}_play" onclick="{uid}.toggle()">play</button>
+<button {button} title="next frame" onclick="{uid}.step(1)">&gt;</button>
+<button {button} title="last frame" onclick="{uid}.set({last})">&gt;|</button>
 <input id="{uid}_slider" type="range" min="0" max="{last}" step="1" value="{self.start}"
  style="vertical-align:middle;width:160px" oninput="{uid}.set(parseInt(this.value))">
-<span id="{uid}_label"></span>
+<span id="{uid}_label">frame {self.start + 1} / {self.n_frames}</span>
 </div>
 </div>
 <script>
@@ -143,12 +150,12 @@ var {uid} = (function() {{
     }}
     set(next);
   }}
-  function pause() {{ if (timer) {{ clearInterval(timer); timer = null; }} el("_play").innerHTML = "&#x25B6;&#xFE0E;"; }}
+  function pause() {{ if (timer) {{ clearInterval(timer); timer = null; }} el("_play").textContent = "play"; }}
   function play() {{
     if (timer) return;
     if (mode === "once" && index === frames.length - 1) set(0);
     timer = setInterval(tick, interval);
-    el("_play").innerHTML = "&#x23F8;&#xFE0E;";
+    el("_play").textContent = "pause";
   }}
   function toggle() {{ if (timer) pause(); else play(); }}
   function step(d) {{ pause(); set(index + d); }}

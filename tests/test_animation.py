@@ -52,7 +52,11 @@ def test_html_is_self_contained_and_lists_every_frame():
     anim, _, _ = _parabola(fps=4, mode="reflect", start=2)
     html = anim._repr_html_()
     assert html == anim.to_html()
-    assert html.count("data:image/png;base64,") == 5
+    assert html.count("data:image/png;base64,") == 6, "every frame, plus the start frame in <img src=...>"
+    start = anim.frames[2]
+    import base64
+    assert f'src="data:image/png;base64,{base64.b64encode(start).decode()}"' in html
+    assert "frame 3 / 5" in html
     assert "http://" not in html and "https://" not in html, "nothing is loaded from the network"
     assert 'mode = "reflect"' in html and "interval = 250" in html and "index = 2" in html
 
