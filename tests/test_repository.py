@@ -154,3 +154,11 @@ def test_notebook_over_budget_fails_the_run():
     assert "notebook wall times" in result.stdout
     assert "FAILED budget: notebooks/00_start_here.ipynb" in result.stdout, result.stdout[-2000:]
     assert result.returncode == 1, result.stdout[-2000:]
+
+
+def test_package_docstring_lists_every_module():
+    import course_utils
+
+    listed = set(re.findall(r"^(\w+)\s{2,}", course_utils.__doc__, flags=re.M))
+    modules = {p.stem for p in (ROOT / "course_utils").glob("*.py") if not p.stem.startswith("_")}
+    assert modules <= listed, f"course_utils/__init__.py does not list {sorted(modules - listed)}"
