@@ -39,6 +39,7 @@ __all__ = [
     "BETWEEN_THRESHOLDS",
     "smooth_l1",
     "LocalizationLoss",
+    "sliding_windows",
 ]
 
 #: Box formats understood by :func:`box_convert`: corners, corner + size, centre + size.
@@ -741,3 +742,50 @@ class LocalizationLoss:
         labels = target[:, 0].long()
         classification = torch.nn.functional.cross_entropy(logits, labels)
         return classification + self.box_weight * self.box_term(boxes, target[:, 1:])
+
+
+# --------------------------------------------------------------------------
+# Sliding windows (notebook 19)
+# --------------------------------------------------------------------------
+
+
+def sliding_windows(image_size, sizes, aspect_ratios=(1.0,), stride_fraction=0.25):
+    """Every window a sliding-window detector would have to classify.
+
+    For each size ``s`` and aspect ratio ``r`` (height / width), windows of
+    height ``round(s * sqrt(r))`` and width ``round(s / sqrt(r))`` (area
+    about ``s**2``) are placed at every multiple of the stride
+    ``max(1, round(stride_fraction * s))`` where they fit whole in the image.
+
+    Parameters
+    ----------
+    image_size : int or (H, W)
+    sizes : sequence of float
+        Square roots of the window areas, in pixels.
+    aspect_ratios : sequence of float
+    stride_fraction : float
+        Step between windows as a fraction of the size (> 0).
+
+    Returns
+    -------
+    (N, 4) float32 ndarray
+        Corner boxes, size by size, ratio by ratio, row by row.
+    """
+    from ._checks import check_pair
+
+    height, width = check_pair(image_size, "image_size")
+    sizes = _positive_list(sizes, "sizes")
+    ratios = _positive_list(aspect_ratios, "aspect_ratios")
+    stride_fraction = check_number(stride_fraction, "stride_fraction", minimum=0, strict_minimum=True)
+    windows = [np.zeros((0, 4), dtype=np.float32)]
+    for s in sizes:
+        stride = max(1, int(round(stride_fraction * s)))
+        for r in ratios:
+            h, w = int(round(s * math.sqrt(r))), int(round(s / math.sqrt(r)))
+            if h < 1 or w < 1 or h > height or w > width:
+                continue
+            ys, xs = np.meshgrid(np.arange(0, height - h + 1, stride), np.arange(0, width - w + 1, stride),
+                                 indexing="ij")
+            ys, xs = ys.ravel(), xs.ravel()
+            windows.append(np.stack([xs, ys, xs + w, ys + h], axis=1).astype(np.float32))
+    return np.concatenate(windows)

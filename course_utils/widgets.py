@@ -187,3 +187,85 @@ def conv_arithmetic_explorer(n=5, kernel_size=3, padding=1, stride=2, dilation=1
 
 
 __all__ += ["conv_arithmetic_figure", "conv_arithmetic_explorer"]
+
+
+# --------------------------------------------------------------------------
+# Non-maximum suppression (notebook 19)
+# --------------------------------------------------------------------------
+
+
+def nms_figure(image, boxes, scores, labels=None, iou_threshold=0.5, score_threshold=0.3):
+    """Draw detections before and after greedy NMS for one pair of thresholds.
+
+    Parameters
+    ----------
+    image : (H, W) array_like
+        The scene.
+    boxes : (N, 4) array_like
+        Corner boxes of the detections.
+    scores : (N,) array_like
+    labels : (N,) array_like of int, optional
+        Classes, shown in the captions (NMS here ignores them).
+    iou_threshold : float
+        Boxes overlapping a kept box by more than this are removed.
+    score_threshold : float
+        Boxes scoring below this are dropped first.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import numpy as np
+
+    from .boxes import greedy_nms
+    from .plotting import show_detections
+
+    image = check_image(image, "image", min_size=2)
+    iou_threshold = check_number(iou_threshold, "iou_threshold", minimum=0, maximum=1)
+    score_threshold = check_number(score_threshold, "score_threshold", minimum=0, maximum=1)
+    boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
+    scores = np.asarray(scores, dtype=float)
+    labels = None if labels is None else np.asarray(labels)
+    above = np.flatnonzero(scores >= score_threshold)
+    keep = greedy_nms(boxes, scores, iou_threshold, score_threshold=score_threshold)
+    fig, axes = plt.subplots(1, 2, figsize=(8, 4.2), layout="constrained")
+    for ax, chosen, title in ((axes[0], above, f"{above.size} boxes with score >= {score_threshold:g}"),
+                              (axes[1], keep, f"{keep.size} kept by NMS at IoU > {iou_threshold:g}")):
+        show_detections(image, boxes[chosen], None if labels is None else labels[chosen], scores[chosen], ax=ax,
+                        title=title)
+        ax.axis("off")
+    return fig
+
+
+def nms_explorer(image, boxes, scores, labels=None, iou_threshold=0.5, score_threshold=0.3):
+    """Sliders for :func:`nms_figure`: the IoU threshold and the score threshold.
+
+    Returns the widget; its default state is drawn at once, so it also works
+    without a browser.
+    """
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    image = check_image(image, "image", min_size=2)
+    controls = {
+        "iou_threshold": widgets.FloatSlider(value=iou_threshold, min=0.0, max=1.0, step=0.05,
+                                             description="IoU thr."),
+        "score_threshold": widgets.FloatSlider(value=score_threshold, min=0.0, max=1.0, step=0.05,
+                                               description="score thr."),
+    }
+    output = widgets.Output()
+
+    def redraw(change=None):
+        with output:
+            output.clear_output(wait=True)
+            fig = nms_figure(image, boxes, scores, labels, **{k: c.value for k, c in controls.items()})
+            display(fig)
+            plt.close(fig)
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox(list(controls.values())), output])
+
+
+__all__ += ["nms_figure", "nms_explorer"]
