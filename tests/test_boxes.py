@@ -298,3 +298,66 @@ def test_bad_arguments_raise_clear_errors(call, error, words):
     with pytest.raises(error) as info:
         call()
     assert words in str(info.value)
+
+
+# --------------------------------------------------------------------------
+# Sliding windows, regression losses, the NMS explorer
+# --------------------------------------------------------------------------
+
+
+def test_sliding_windows_count_and_fit():
+    windows = B.sliding_windows(128, (16, 32, 64), (0.5, 1.0, 2.0), stride_fraction=0.25)
+    assert windows.shape[1] == 4 and windows.dtype == np.float32
+    assert windows.min() >= 0 and windows[:, 2].max() <= 128 and windows[:, 3].max() <= 128
+    for size, stride in [(16, 4), (32, 8), (64, 16)]:
+        square = B.sliding_windows(128, [size], [1.0], stride_fraction=stride / size)
+        assert len(square) == ((128 - size) // stride + 1) ** 2
+    assert len(B.sliding_windows((10, 20), [30])) == 0  # larger than the image
+    with pytest.raises(ValueError, match="stride_fraction must be > 0"):
+        B.sliding_windows(64, [8], stride_fraction=0)
+
+
+def test_smooth_l1_and_localization_loss_match_torch():
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(500, generator=g) * 3, torch.randn(500, generator=g)
+    for beta in (0.05, 1.0, 4.0):
+        for reduction in ("mean", "sum", "none"):
+            torch.testing.assert_close(B.smooth_l1(x, y, beta, reduction),
+                                       torch.nn.functional.smooth_l1_loss(x, y, beta=beta, reduction=reduction))
+    outputs = torch.randn(8, 14, generator=g)
+    target = torch.cat([torch.randint(0, 10, (8, 1), generator=g).float(), torch.rand(8, 4, generator=g)], 1)
+    ce = torch.nn.functional.cross_entropy(outputs[:, :10], target[:, 0].long())
+    for name, ref in [("smooth_l1", torch.nn.functional.smooth_l1_loss(outputs[:, 10:], target[:, 1:])),
+                      ("l1", torch.nn.functional.l1_loss(outputs[:, 10:], target[:, 1:])),
+                      ("l2", torch.nn.functional.mse_loss(outputs[:, 10:], target[:, 1:]))]:
+        loss = B.LocalizationLoss(3.0, name)
+        torch.testing.assert_close(loss(outputs, target), ce + 3.0 * ref)
+        torch.testing.assert_close(loss((outputs[:, :10], outputs[:, 10:]), target), ce + 3.0 * ref)
+    with pytest.raises(ValueError, match="box_loss must be one of"):
+        B.LocalizationLoss(1.0, "huber")
+    with pytest.raises(ValueError, match="target must have the shape of input"):
+        B.smooth_l1(x, y[:3])
+
+
+def test_nms_figure_and_explorer_draw_their_default_state():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_utils import widgets
+
+    image = np.zeros((64, 64))
+    boxes = np.array([[0, 0, 20, 20], [1, 1, 21, 21], [40, 40, 60, 60], [2, 2, 22, 22]], dtype=float)
+    scores = np.array([0.9, 0.8, 0.7, 0.1])
+    fig = widgets.nms_figure(image, boxes, scores, labels=[1, 1, 2, 1], iou_threshold=0.5, score_threshold=0.3)
+    left, right = fig.axes
+    assert len(left.patches) == 3 and len(right.patches) == 2  # 3 above the score threshold, 2 kept
+    plt.close(fig)
+    box = widgets.nms_explorer(image, boxes, scores)
+    sliders = box.children[0].children
+    assert [s.description for s in sliders] == ["IoU thr.", "score thr."]
+    sliders[0].value = 0.95  # redraws without error
+    with pytest.raises(ValueError, match="iou_threshold must be <= 1"):
+        widgets.nms_figure(image, boxes, scores, iou_threshold=2)
+    plt.close("all")

@@ -189,3 +189,24 @@ def test_show_detections_draws_boxes_captions_and_masks(scenes):
     with pytest.raises(ValueError, match="masks must have the image's height and width"):
         show_detections(np.zeros((10, 10)), [[0, 0, 2, 2]], masks=np.zeros((1, 5, 5), bool))
     plt.close("all")
+
+
+def test_noisy_detections_quality_follows_jitter(scenes):
+    exact = D.noisy_detections(scenes.targets, 128, seed=0, jitter=0.0, copies=(1, 1), false_positives=(0, 0),
+                               wrong_class=0.0)
+    for d, t in zip(exact, scenes.targets):
+        np.testing.assert_allclose(d["boxes"], t["boxes"])
+        np.testing.assert_array_equal(d["labels"], t["labels"])
+        assert d["boxes"].dtype == np.float32 and d["scores"].dtype == np.float32
+    perfect = metrics.evaluate_detections(exact, scenes.targets)
+    assert perfect["AP"] == pytest.approx(1.0)
+    aps = [metrics.evaluate_detections(D.noisy_detections(scenes.targets, 128, seed=0, jitter=j), scenes.targets)["AP"]
+           for j in (0.02, 0.1, 0.3)]
+    assert aps[0] > aps[1] > aps[2]
+    noisy = D.noisy_detections(scenes.targets, 128, seed=1, copies=(2, 2), false_positives=(3, 3))
+    for d, t in zip(noisy, scenes.targets):
+        assert len(d["scores"]) == 2 * len(t["labels"]) + 3
+        assert d["boxes"].min() >= 0 and d["boxes"].max() <= 128
+        assert np.all(d["boxes"][:, 2:] >= d["boxes"][:, :2])
+    with pytest.raises(ValueError, match="wrong_class must be <= 1"):
+        D.noisy_detections(scenes.targets, 128, wrong_class=2)
