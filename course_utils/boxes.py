@@ -379,7 +379,9 @@ def batched_nms(boxes, scores, classes, iou_threshold=0.5):
 
     Runs :func:`nms` class by class and merges the kept boxes by score
     (ties: lower index first), which is what ``torchvision.ops.batched_nms``
-    returns.
+    returns. (Above 1,000 boxes torchvision takes another path on CPU, whose
+    order among boxes of *equal* score is unspecified; the kept boxes and
+    their scores in order are still the same.)
 
     Parameters
     ----------

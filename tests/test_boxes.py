@@ -160,6 +160,16 @@ def test_batched_nms_matches_torchvision():
         np.testing.assert_array_equal(B.batched_nms(boxes.numpy(), scores.numpy(), classes.numpy(), 0.5), ref.numpy())
 
 
+def test_batched_nms_with_score_ties_above_1000_boxes_same_set_and_score_order():
+    # torchvision's per-class branch (> 1000 boxes on CPU) orders equal scores arbitrarily
+    for seed in range(6):
+        boxes, scores = random_boxes(2000, seed, max_wh=40), random_scores(2000, seed, levels=5)
+        classes = torch.randint(0, 5, (2000,), generator=torch.Generator().manual_seed(seed))
+        ours = B.batched_nms(boxes, scores, classes, 0.5)
+        ref = torchvision.ops.batched_nms(boxes, scores, classes, 0.5)
+        assert set(ours.tolist()) == set(ref.tolist()) and torch.equal(scores[ours], scores[ref])
+
+
 def _soft_nms_reference(boxes, scores, sigma, nt, thresh, method):
     """Plain Python soft-NMS, following the pseudo-code of Bodla et al. (2017)."""
     boxes = [list(map(float, b)) for b in boxes]
