@@ -116,6 +116,29 @@ def _metric_name(metric):
     return getattr(metric, "__name__", "metric")
 
 
+def _map_tensors(outputs, fn):
+    """Apply ``fn`` to a tensor, or to every tensor of a tuple, list or dict of them."""
+    if isinstance(outputs, torch.Tensor):
+        return fn(outputs)
+    if isinstance(outputs, (tuple, list)):
+        return type(outputs)(_map_tensors(o, fn) for o in outputs)
+    if isinstance(outputs, Mapping):
+        return {k: _map_tensors(v, fn) for k, v in outputs.items()}
+    return outputs
+
+
+def _concatenate(batches):
+    """Join per-batch outputs: tensors, or tuples / dicts of tensors."""
+    first = batches[0]
+    if isinstance(first, torch.Tensor):
+        return torch.cat(batches)
+    if isinstance(first, (tuple, list)):
+        return type(first)(_concatenate([b[i] for b in batches]) for i in range(len(first)))
+    if isinstance(first, Mapping):
+        return {k: _concatenate([b[k] for b in batches]) for k in first}
+    raise TypeError(f"model outputs must be tensors, or tuples or dicts of tensors; got {type(first).__name__}")
+
+
 def _check_module(model):
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
@@ -194,7 +217,9 @@ def fit(model, train, optimizer, *, epochs=None, time_budget_s=None, loss_fn=Non
     scheduler_step : {"epoch", "step"}, default "epoch"
         Step the scheduler after every epoch or after every batch.
     metric : "accuracy", callable or None, default "accuracy"
-        Measured on each batch (training) and on ``val``.
+        Measured on each batch (training) and on ``val``. A model may return
+        a tuple or dict of tensors (e.g. class scores and boxes); ``loss_fn``
+        and ``metric`` then receive that structure.
     progress : bool, default True
         Show a tqdm progress bar over all steps.
     clip_grad_norm : float, optional
@@ -282,7 +307,7 @@ def fit(model, train, optimizer, *, epochs=None, time_budget_s=None, loss_fn=Non
                 loss_sum += value * n
                 if metric_fn is not None:
                     with torch.no_grad():
-                        metric_sum += metric_fn(outputs.detach(), y) * n
+                        metric_sum += metric_fn(_map_tensors(outputs, torch.Tensor.detach), y) * n
                 history["step_loss"].append(value)
                 if bar is not None:
                     bar.update(1)
@@ -357,8 +382,12 @@ def evaluate(model, data, loss_fn=None, metric="accuracy", batch_size=256) -> di
     return scores
 
 
-def predict(model, x, batch_size=256) -> torch.Tensor:
-    """Outputs of ``model`` on the tensor ``x``, in eval mode, without gradients."""
+def predict(model, x, batch_size=256):
+    """Outputs of ``model`` on the tensor ``x``, in eval mode, without gradients.
+
+    A model that returns several tensors (a tuple or dict, e.g. class scores
+    and boxes) gets them back in the same structure, each joined over batches.
+    """
     _check_module(model)
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be a torch tensor; got {type(x).__name__}")
@@ -367,7 +396,7 @@ def predict(model, x, batch_size=256) -> torch.Tensor:
     model.eval()
     try:
         with torch.no_grad():
-            return torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+            return _concatenate([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
     finally:
         model.train(was_training)
 

@@ -157,3 +157,35 @@ def test_bad_arguments_are_named():
         train.plot_history({"a": 1})
     with pytest.raises(KeyError, match="val_loss"):
         train.History(train_loss=[1.0]).last("val_loss")
+
+
+class _TwoHeads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(2, 8)
+        self.classes = nn.Linear(8, 2)
+        self.box = nn.Linear(8, 4)
+
+    def forward(self, x):
+        h = torch.relu(self.body(x))
+        return self.classes(h), self.box(h)
+
+
+def test_models_with_several_outputs():
+    x, y = _blobs()
+    torch.manual_seed(0)
+    model = _TwoHeads()
+
+    def loss_fn(outputs, targets):
+        scores, boxes = outputs
+        return nn.functional.cross_entropy(scores, targets) + boxes.pow(2).mean()
+
+    def class_accuracy(outputs, targets):
+        assert not outputs[0].requires_grad
+        return train.accuracy(outputs[0], targets)
+
+    history = train.fit(model, (x, y), torch.optim.Adam(model.parameters(), lr=0.01), epochs=3,
+                        loss_fn=loss_fn, metric=class_accuracy, val=(x, y), progress=False)
+    assert history.last("val_class_accuracy") > 0.9
+    scores, boxes = train.predict(model, x, batch_size=100)
+    assert scores.shape == (256, 2) and boxes.shape == (256, 4)
