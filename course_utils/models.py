@@ -12,6 +12,11 @@ Two kinds of models live here:
   :class:`LeNet5`, :class:`MLP`, :class:`SmallVGG`, :class:`SmallInception`,
   :class:`SmallResNet` (ResNet or ResNeXt blocks) and :class:`DepthStack`
   (plain or residual stacks of any depth, for the degradation experiment).
+* **Transfer learning** (notebook 16): :func:`load_source_model` (a
+  :class:`SmallVGG` trained on digits 0-4, weights checked by
+  :func:`course_utils.data.load_source_weights`), :func:`transfer_model`
+  for each of :data:`TRANSFER_REGIMES`, :func:`extract_features` and
+  :func:`nearest_class_mean`.
 
 :func:`count_parameters` computes each layer's parameter count from the
 layer's shape (``k*k*C_in/groups*C_out + C_out`` for a convolution, ...)
@@ -632,6 +637,10 @@ class SmallResNet(_SmallNet):
         :class:`BasicBlock`, or :class:`Bottleneck` (ResNeXt with ``groups > 1``).
     groups : int
         Groups of the bottleneck's 3x3 convolution.
+    base_width : int
+        Channels per group of that convolution, as in :class:`Bottleneck`
+        (``groups=4, base_width=32`` makes the 3x3 layer twice as wide as the
+        block's reduced width: a small ResNeXt).
     """
 
     def __init__(self, n_classes=10, in_channels=1, width=16, blocks=1, block="basic", groups=1, base_width=64):
