@@ -318,3 +318,21 @@ def test_texture_patches_halves_are_disjoint_and_labelled():
 def test_texture_patches_bad_input(kwargs, name):
     with pytest.raises((TypeError, ValueError), match=name):
         data.texture_patches(**kwargs)
+
+
+def test_mnist_tensors_are_the_split_digits_scaled():
+    import torch
+
+    x_train, y_train, x_test, y_test = data.mnist_tensors()
+    images, labels = data.load_mnist_subset()
+    train_idx, test_idx = data.mnist_split()
+    assert x_train.shape == (4000, 1, 28, 28) and x_train.dtype == torch.float32
+    assert x_test.shape == (1000, 1, 28, 28) and y_test.dtype == torch.int64
+    assert torch.equal(y_train, torch.tensor(labels[train_idx]))
+    assert np.allclose(x_test[:, 0].numpy(), images[test_idx] / 255, atol=1e-7)
+    small, _, small_test, _ = data.mnist_tensors(size=14, standardize=True, test_fraction=0.5, seed=1)
+    assert small.shape == (2500, 1, 14, 14) and small_test.shape == (2500, 1, 14, 14)
+    assert abs(small.mean().item()) < 1e-5 and abs(small.std().item() - 1) < 1e-5
+    assert abs(small_test.mean().item()) > 1e-4  # test data keep the training statistics
+    with pytest.raises(ValueError, match="size"):
+        data.mnist_tensors(size=32)
