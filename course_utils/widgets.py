@@ -18,6 +18,46 @@ __all__ = ["EDGE_METHODS", "edge_figure", "edge_explorer"]
 EDGE_METHODS = ("central", "sobel", "prewitt", "canny")
 
 
+def _explorer(controls, draw, rows):
+    """Wire sliders to a drawing function: the pattern every explorer shares.
+
+    Parameters
+    ----------
+    controls : dict of {str: ipywidgets control}
+        Keyword argument of ``draw`` -> the control that sets it.
+    draw : callable(**values) -> matplotlib.figure.Figure
+    rows : list of int
+        How many controls go on each row, in order.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The controls and an output area, with the default state drawn once
+        (so the widget shows something even when no browser runs it).
+    """
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    output = widgets.Output()
+
+    def redraw(change=None):
+        with output:
+            output.clear_output(wait=True)
+            fig = draw(**{name: control.value for name, control in controls.items()})
+            display(fig)
+            plt.close(fig)  # displayed once; keep pyplot from showing it again
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    items, start = list(controls.values()), 0
+    lines = []
+    for count in rows:
+        lines.append(widgets.HBox(items[start:start + count]))
+        start += count
+    return widgets.VBox(lines + [output])
+
+
 def edge_figure(image, method="sobel", sigma=1.0, low=0.1, high=0.2):
     """Draw the image, its gradient magnitude and its edges for one setting.
 
@@ -71,7 +111,6 @@ def edge_explorer(image, method="sobel", sigma=1.0, low=0.1, high=0.2):
     default state is drawn at once, so it also works without a browser.
     """
     import ipywidgets as widgets
-    from IPython.display import display
 
     image = check_image(image, "image", min_size=3)
     controls = {
@@ -80,22 +119,11 @@ def edge_explorer(image, method="sobel", sigma=1.0, low=0.1, high=0.2):
         "low": widgets.FloatSlider(value=low, min=0.0, max=1.0, step=0.01, description="low"),
         "high": widgets.FloatSlider(value=high, min=0.0, max=2.0, step=0.01, description="high"),
     }
-    output = widgets.Output()
 
-    def redraw(change=None):
-        values = {name: control.value for name, control in controls.items()}
-        values["low"] = min(values["low"], values["high"])
-        with output:
-            output.clear_output(wait=True)
-            fig = edge_figure(image, **values)
-            display(fig)
-            plt.close(fig)
+    def draw(low, high, **values):
+        return edge_figure(image, low=min(low, high), high=high, **values)  # low never above high
 
-    for control in controls.values():
-        control.observe(redraw, names="value")
-    redraw()
-    return widgets.VBox([widgets.HBox(list(controls.values())[:2]),
-                         widgets.HBox(list(controls.values())[2:]), output])
+    return _explorer(controls, draw, rows=[2, 2])
 
 
 # ---------------------------------------------------------------------------
@@ -155,7 +183,6 @@ def conv_arithmetic_explorer(n=5, kernel_size=3, padding=1, stride=2, dilation=1
     works without a browser.
     """
     import ipywidgets as widgets
-    from IPython.display import display
 
     def slider(value, low, high, name):
         return widgets.IntSlider(value=value, min=low, max=high, description=name,
@@ -169,21 +196,7 @@ def conv_arithmetic_explorer(n=5, kernel_size=3, padding=1, stride=2, dilation=1
         "dilation": slider(dilation, 1, 3, "D (dilation)"),
         "step": slider(0, 0, 63, "window"),
     }
-    output = widgets.Output()
-
-    def redraw(change=None):
-        values = {name: control.value for name, control in controls.items()}
-        with output:
-            output.clear_output(wait=True)
-            fig = conv_arithmetic_figure(**values)
-            display(fig)
-            plt.close(fig)
-
-    for control in controls.values():
-        control.observe(redraw, names="value")
-    redraw()
-    names = list(controls.values())
-    return widgets.VBox([widgets.HBox(names[:3]), widgets.HBox(names[3:]), output])
+    return _explorer(controls, conv_arithmetic_figure, rows=[3, 3])
 
 
 __all__ += ["conv_arithmetic_figure", "conv_arithmetic_explorer"]
@@ -244,7 +257,6 @@ def nms_explorer(image, boxes, scores, labels=None, iou_threshold=0.5, score_thr
     without a browser.
     """
     import ipywidgets as widgets
-    from IPython.display import display
 
     image = check_image(image, "image", min_size=2)
     controls = {
@@ -253,19 +265,11 @@ def nms_explorer(image, boxes, scores, labels=None, iou_threshold=0.5, score_thr
         "score_threshold": widgets.FloatSlider(value=score_threshold, min=0.0, max=1.0, step=0.05,
                                                description="score thr."),
     }
-    output = widgets.Output()
 
-    def redraw(change=None):
-        with output:
-            output.clear_output(wait=True)
-            fig = nms_figure(image, boxes, scores, labels, **{k: c.value for k, c in controls.items()})
-            display(fig)
-            plt.close(fig)
+    def draw(**thresholds):
+        return nms_figure(image, boxes, scores, labels, **thresholds)
 
-    for control in controls.values():
-        control.observe(redraw, names="value")
-    redraw()
-    return widgets.VBox([widgets.HBox(list(controls.values())), output])
+    return _explorer(controls, draw, rows=[2])
 
 
 __all__ += ["nms_figure", "nms_explorer"]
