@@ -232,6 +232,19 @@ def _soft(labels, num_classes, dtype):
     return one_hot(labels, num_classes).to(dtype)
 
 
+def _beta(alpha, n, generator):
+    """``n`` draws of Beta(alpha, alpha) in float64, from ``generator``.
+
+    Drawn as G1 / (G1 + G2) with two Gamma(alpha) variables, because
+    ``torch.distributions.Beta`` cannot take a generator and the batch
+    functions must be reproducible from their seed alone.
+    """
+    shape = torch.full((n,), alpha, dtype=torch.float64)
+    g1 = torch._standard_gamma(shape, generator=generator)
+    g2 = torch._standard_gamma(shape, generator=generator)
+    return g1 / (g1 + g2)
+
+
 def mixup(images, labels, num_classes, alpha=0.2, seed=0):
     """Blend each image with another of the batch: ``lam x_i + (1 - lam) x_j``, labels likewise.
 
@@ -250,10 +263,7 @@ def mixup(images, labels, num_classes, alpha=0.2, seed=0):
     soft = _soft(labels, num_classes, images.dtype)
     gen = _generator(seed)
     partner = torch.randperm(n, generator=gen)
-    # Beta(a, a) from two Gamma draws, with our generator (torch's Beta has none)
-    g1 = torch._standard_gamma(torch.full((n,), alpha, dtype=torch.float64), generator=gen)
-    g2 = torch._standard_gamma(torch.full((n,), alpha, dtype=torch.float64), generator=gen)
-    lam = (g1 / (g1 + g2)).to(images.dtype)
+    lam = _beta(alpha, n, gen).to(images.dtype)
     mixed = lam.view(n, 1, 1, 1) * images + (1 - lam.view(n, 1, 1, 1)) * images[partner]
     return mixed, lam.view(n, 1) * soft + (1 - lam.view(n, 1)) * soft[partner]
 
@@ -276,9 +286,7 @@ def cutmix(images, labels, num_classes, alpha=1.0, seed=0):
     soft = _soft(labels, num_classes, images.dtype)
     gen = _generator(seed)
     partner = torch.randperm(n, generator=gen)
-    g1 = torch._standard_gamma(torch.full((n,), alpha, dtype=torch.float64), generator=gen)
-    g2 = torch._standard_gamma(torch.full((n,), alpha, dtype=torch.float64), generator=gen)
-    lam = g1 / (g1 + g2)
+    lam = _beta(alpha, n, gen)
     cut = torch.sqrt(1 - lam)
     box_h, box_w = (cut * h).long(), (cut * w).long()
     cy = torch.randint(0, h, (n,), generator=gen)
