@@ -63,3 +63,31 @@ def test_generate_and_autograde_part1(tmp_path):
             f"solutions scored {solver.score} of {assignment.max_score}"
         )
         assert blank.score == 0, f"the untouched student copy scored {blank.score}"
+
+
+PARTS = sorted(p.name for p in (ROOT / "notebooks").iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+def test_every_part_generates_an_assignment(tmp_path):
+    """Every part folder is a valid nbgrader assignment (metadata, unique ids, locked cells).
+
+    generate_assignment runs nothing, so this is cheap; the full round trip
+    above, which runs every notebook twice, stays on Part 1, and the
+    student-copy test of tests/test_exercises.py runs every other part's
+    graded cells against nbgrader's stubs.
+    """
+    course = tmp_path / "course"
+    for part in PARTS:
+        shutil.copytree(ROOT / "notebooks" / part, course / "notebooks" / part,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "README.md"))
+    shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    assert len(PARTS) >= 4, f"expected the course's part folders, found {PARTS}"
+    for part in PARTS:
+        _nbgrader(course, "generate_assignment", part, "--force")
+        sources = sorted((course / "notebooks" / part).glob("*.ipynb"))
+        released = sorted((course / "release" / part).glob("*.ipynb"))
+        assert [p.name for p in released] == [p.name for p in sources], f"{part}: notebooks missing"
+        for path in released:
+            text = path.read_text()
+            assert "### BEGIN SOLUTION" not in text, f"{part}/{path.name}: solution left in"
+            assert "raise NotImplementedError()" in text, f"{part}/{path.name}: no stub"
