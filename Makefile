@@ -16,16 +16,30 @@ OFFLINE := PYTHONPATH=$(CURDIR)/tests/offline COURSE_OFFLINE=1
 SHARE   := OMP_WAIT_POLICY=PASSIVE
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lab test test-unit test-notebooks student notebooks clean
+.PHONY: setup lab test test-unit test-notebooks student notebooks clean lock
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --upgrade-strategy only-if-needed -e '.[test]'
+# Exact versions from requirements.lock, then the project itself on top.
+$(STAMP): pyproject.toml requirements.lock | $(PY)
+	$(PY) -m pip install -r requirements.lock
+	$(PY) -m pip install --no-deps -e .
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# Refresh requirements.lock: the newest versions pyproject.toml allows, for
+# Python 3.11 on Linux x86-64; then `make notebooks` and `make test`.
+# `make lock LOCK_ARGS=` keeps the current pins and only follows changes to
+# pyproject.toml. pip-tools is installed into .venv.
+LOCK_ARGS ?= --upgrade
+
+lock: | $(PY)
+	$(PY) -m pip install --quiet 'pip-tools>=7.4'
+	CUSTOM_COMPILE_COMMAND='make lock' $(VENV)/bin/pip-compile --quiet $(LOCK_ARGS) \
+	  --extra test --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
+	  --output-file requirements.lock pyproject.toml
 
 # JupyterLab refuses to run as root unless told; containers often run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
