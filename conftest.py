@@ -48,3 +48,106 @@ def pytest_terminal_summary(terminalreporter):
 def pytest_sessionfinish(session, exitstatus):
     if _over_budget() and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# --- Graded cells must fail on the learner's stub, checked in nbval's kernel ---
+#
+# Before nbval runs an answer cell (nbgrader ``solution: true``), the same
+# kernel runs the learner's version of it (nbgrader's stub, ``raise
+# NotImplementedError()``), then the graded cells that follow it as the
+# learner sees them (hidden tests removed), and records how each ended.  Then
+# nbval runs the real solution and the notebook goes on as usual.  So one
+# execution of a notebook proves both that its graded cells pass on the
+# solutions (nbval) and that they fail on the stubs (here).
+
+#: How a graded cell may fail on the stub: an assert that says what is wrong,
+#: or the stub's own NotImplementedError.
+STUB_FAILURES = frozenset({"AssertionError", "NotImplementedError"})
+#: ``COURSE_CHECK_STUBS=0`` turns the check off (``make test-seeds`` checks
+#: the asserts of the notebooks under other seeds, not the graders).
+CHECK_STUBS = os.environ.get("COURSE_CHECK_STUBS", "1") != "0"
+
+
+def _stub_runs(nb):
+    """Map the code-cell number of each answer cell to what to run on its stub.
+
+    Returns ``{cell_num: (grade_id, stub_source, [(label, source), ...])}``:
+    the learner's version of the answer cell, then the code cells from it to
+    the last graded cell before the next answer cell (learner's versions;
+    graded ones labelled by grade_id, others ``None``).
+    """
+    from course_utils.exercises import student_version
+
+    student = student_version(nb)
+    code = [(c, s) for c, s in zip(nb.cells, student.cells) if c.cell_type == "code"]
+    runs = {}
+    for num, (cell, stub) in enumerate(code):
+        meta = cell.metadata.get("nbgrader", {})
+        if not meta.get("solution"):
+            continue
+        following = []
+        for later, later_stub in code[num + 1:]:
+            later_meta = later.metadata.get("nbgrader", {})
+            if later_meta.get("solution"):
+                break
+            label = later_meta.get("grade_id") if later_meta.get("grade") else None
+            following.append((label, later_stub.source))
+        while following and following[-1][0] is None:
+            following.pop()  # the cells after the last graded one are not the exercise's
+        runs[num] = (meta.get("grade_id"), stub.source, following)
+    return runs
+
+
+def _run_quietly(kernel, source, timeout):
+    """Run ``source`` in nbval's kernel; return the exception name or None.
+
+    Its outputs are drained here, so nbval never sees them.
+    """
+    msg_id = kernel.execute_cell_input(source, allow_stdin=False)
+    while True:
+        msg = kernel.get_message(stream="shell", timeout=timeout)
+        if msg["parent_header"].get("msg_id") == msg_id:
+            break
+    kernel.await_idle(msg_id, timeout)
+    content = msg["content"]
+    return content.get("ename") if content.get("status") == "error" else None
+
+
+def check_graded_cells_fail_on_stub(item):
+    """Problems found running the stub of answer cell ``item`` (empty if none)."""
+    notebook = item.parent
+    if not hasattr(notebook, "_course_stub_runs"):
+        notebook._course_stub_runs = _stub_runs(notebook.nb)
+    planned = notebook._course_stub_runs.get(item.cell_num)
+    if planned is None:
+        return []
+    grade_id, stub, following = planned
+    timeout = item.config.option.nbval_cell_timeout or 300
+    kernel = notebook.kernel
+    _run_quietly(kernel, stub, timeout)
+    problems = []
+    graded = 0
+    for label, source in following:
+        ended = _run_quietly(kernel, source, timeout)
+        if label is None:
+            continue
+        graded += 1
+        if ended is None:
+            problems.append(f"graded cell {label} passes when {grade_id} is the learner's stub: it checks nothing")
+        elif ended not in STUB_FAILURES:
+            problems.append(f"graded cell {label} fails on the stub of {grade_id} with {ended}, "
+                            f"expected one of {sorted(STUB_FAILURES)}")
+    if graded == 0:
+        problems.append(f"answer cell {grade_id} is followed by no graded cell")
+    return problems
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    problems = []
+    if CHECK_STUBS and type(item).__name__ == "IPyNbCell":
+        problems = check_graded_cells_fail_on_stub(item)
+    result = yield
+    if problems:
+        raise AssertionError("; ".join(problems))
+    return result

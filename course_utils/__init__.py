@@ -23,7 +23,7 @@ widgets    interactive explorers that also run headless
 exercises  student copies of the notebooks (nbgrader format)
 """
 
-from .notebook import setup_notebook, show_source
+from .notebook import report_differences, setup_notebook, show_source
 
 __version__ = "0.1.0"
-__all__ = ["setup_notebook", "show_source"]
+__all__ = ["setup_notebook", "show_source", "report_differences"]

@@ -7,7 +7,11 @@ Every notebook starts with::
 
 ``setup_notebook`` makes a run reproducible (seeds, deterministic kernels,
 a fixed thread count) and gives every figure the same look.  It prints
-nothing, so the first cell's output never varies between machines.
+nothing, so the first cell's output never varies between machines.  Its
+seed comes from the environment variable ``COURSE_SEED`` (default 0); the
+notebook keeps it (``SEED = setup_notebook()``) and derives every random
+draw of its experiments from it, so a run with another seed is another
+honest trial of the same claims.
 
 ``show_source`` displays a function of ``course_utils`` with syntax
 highlighting, so that each algorithm is written once, in the package, and
@@ -24,27 +28,40 @@ import numpy as np
 
 from ._checks import check_int
 
-__all__ = ["setup_notebook", "show_source", "SourceCode"]
+__all__ = ["setup_notebook", "course_seed", "report_differences", "show_source", "SourceCode"]
 
 #: Threads used by torch and the BLAS libraries.  Two keeps results and
 #: timings the same on a 2-core laptop, a projector machine and CI.
 DEFAULT_THREADS = 2
 
+#: The environment variable that chooses the seed of a whole run.
+SEED_VARIABLE = "COURSE_SEED"
 
-def setup_notebook(seed: int = 0, threads: int = DEFAULT_THREADS, dpi: int = 72) -> None:
+
+def setup_notebook(seed: int | None = None, threads: int = DEFAULT_THREADS, dpi: int = 72) -> int:
     """Seed every generator, fix threads and set plotting defaults.
 
     Parameters
     ----------
-    seed : int
+    seed : int, optional
         Seed for Python's ``random``, NumPy's global generator and torch.
-        Notebooks still prefer explicit ``np.random.default_rng(seed)``
-        generators; the global seeds catch library code that does not.
+        By default it is read from the environment variable ``COURSE_SEED``
+        (0 when unset), so that ``make test-seeds`` can run every notebook
+        with other seeds and check that its claims do not hang on one draw.
+        Notebooks derive their explicit generators from the returned value
+        (``np.random.default_rng(SEED + 1)``, ``torch.manual_seed(SEED)``).
     threads : int
         Number of threads for torch and the BLAS/OpenMP pools.
     dpi : int
         Resolution of inline figures; 72 keeps committed notebooks small.
+
+    Returns
+    -------
+    int
+        The seed in force: notebooks keep it as ``SEED = setup_notebook()``.
     """
+    if seed is None:
+        seed = course_seed()
     seed = check_int(seed, "seed", minimum=0)
     threads = check_int(threads, "threads", minimum=1)
     dpi = check_int(dpi, "dpi", minimum=10)
@@ -89,6 +106,59 @@ def setup_notebook(seed: int = 0, threads: int = DEFAULT_THREADS, dpi: int = 72)
             "font.family": "DejaVu Sans",
         }
     )
+    return seed
+
+
+def course_seed() -> int:
+    """The seed named by the environment variable ``COURSE_SEED`` (default 0).
+
+    Raises
+    ------
+    ValueError
+        If ``COURSE_SEED`` is set to something that is not a whole number >= 0.
+    """
+    text = os.environ.get(SEED_VARIABLE, "0").strip() or "0"
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{SEED_VARIABLE} must be a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise ValueError(f"{SEED_VARIABLE} must be a whole number >= 0, got {value}")
+    return value
+
+
+def report_differences(differences: dict, bound: float, label: str = "max abs difference") -> None:
+    """Print parity checks as a bound that holds on every machine, and enforce it.
+
+    The size of a floating-point error (``3e-15`` here, ``4e-15`` on another
+    CPU) depends on the order of accumulation, so a notebook that printed it
+    would not reproduce its committed output elsewhere.  What holds
+    everywhere is the bound: each line reads ``name  max abs difference < 1e-12``.
+
+    Parameters
+    ----------
+    differences : dict
+        Name of each check -> its measured difference (a number >= 0).
+    bound : float
+        The tolerance every difference must stay strictly below.
+    label : str
+        What the numbers are, printed before the bound.
+
+    Raises
+    ------
+    AssertionError
+        If a difference is not below ``bound``; the message names the check
+        and gives its measured value.
+    """
+    if not isinstance(differences, dict) or not differences:
+        raise TypeError(f"differences must be a non-empty dict of name -> number, got {differences!r}")
+    if not (isinstance(bound, (int, float)) and bound > 0):
+        raise ValueError(f"bound must be a positive number, got {bound!r}")
+    width = max(len(str(name)) for name in differences)
+    for name, value in differences.items():
+        value = float(value)
+        assert value < bound, f"{name}: {label} {value:.2e} is not below {bound:g}"
+        print(f"{str(name):<{width}}  {label} < {bound:g}")
 
 
 class SourceCode:

@@ -33,6 +33,20 @@ def test_setup_notebook_makes_runs_repeatable(capsys):
     assert capsys.readouterr().out == "", "setup_notebook must print nothing"
 
 
+def test_setup_notebook_reads_the_course_seed(monkeypatch):
+    monkeypatch.delenv("COURSE_SEED", raising=False)
+    assert setup_notebook() == 0
+    first = torch.rand(1).item()
+    monkeypatch.setenv("COURSE_SEED", "2")
+    assert setup_notebook() == 2
+    assert torch.rand(1).item() != first, "another COURSE_SEED must give other draws"
+    assert setup_notebook(seed=5) == 5, "an explicit seed wins over COURSE_SEED"
+    for bad in ("-1", "one", "1.5"):
+        monkeypatch.setenv("COURSE_SEED", bad)
+        with pytest.raises(ValueError, match="COURSE_SEED"):
+            setup_notebook()
+
+
 @pytest.mark.parametrize("kwargs, name", [({"seed": -1}, "seed"), ({"threads": 0}, "threads"),
                                           ({"seed": 1.5}, "seed"), ({"dpi": "high"}, "dpi")])
 def test_setup_notebook_bad_input(kwargs, name):
@@ -105,3 +119,18 @@ def test_checks_messages_name_the_argument():
     with pytest.raises(TypeError, match="cells must be an integer or a pair"):
         _checks.check_pair((1, 2, 3), "cells")
     assert _checks.check_pair(4, "cells") == (4, 4)
+
+
+def test_report_differences_prints_bounds_not_magnitudes(capsys):
+    from course_utils.notebook import report_differences
+
+    report_differences({"ours vs torch": 3.1e-15, "loop vs im2col": 0.0}, 1e-12)
+    out = capsys.readouterr().out
+    assert out == "ours vs torch   max abs difference < 1e-12\nloop vs im2col  max abs difference < 1e-12\n"
+    assert "e-15" not in out, "the measured magnitude differs between CPUs: never print it"
+    with pytest.raises(AssertionError, match=r"ours vs torch: max abs difference 2.00e-06 is not below 1e-06"):
+        report_differences({"ours vs torch": 2e-6}, 1e-6)
+    with pytest.raises(TypeError, match="differences"):
+        report_differences({}, 1e-6)
+    with pytest.raises(ValueError, match="bound"):
+        report_differences({"a": 0.0}, -1)
