@@ -83,8 +83,7 @@ test-grading: setup
 # The notebooks in strict mode as another x86 CPU computes them: torch's AVX2
 # kernels instead of AVX-512, OpenBLAS's Haswell kernels, NumPy without its
 # AVX-512 loops. A cell whose untagged output changes here is one that a
-# learner's laptop would not reproduce. Before the fix, it failed 15 cells
-# in the same 11 notebooks that failed on an AMD EPYC machine.
+# learner's laptop would not reproduce.
 FOREIGN_CPU := ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 \
   OPENBLAS_CORETYPE=Haswell NPY_DISABLE_CPU_FEATURES="AVX512F AVX512CD AVX512VL AVX512BW AVX512DQ \
   AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR"
