@@ -3,24 +3,36 @@
 Each algorithm taught in the notebooks lives here once, in a module named by
 its topic, and is shown in the notebooks with :func:`show_source`.
 
-Modules
--------
-notebook   set-up call and source display
-data       offline data sets with checksums
-datasets   generated multi-digit scenes with boxes and masks (detection, segmentation)
-plotting   image grids, pairs, histograms, overlays, detections
-animation  matplotlib animations as self-contained HTML players
-features   gradients, Canny's steps, HoG, LBP
-conv       convolution, pooling, unpooling, upsampling, output sizes, costs
-nn         NumPy layers with forward and backward passes, gradient checks
-optim      SGD, momentum, RMSProp, Adam, EWMA, learning-rate schedules
-augment    seeded batch augmentations, mixup, cutmix
-train      the one training loop of the course, evaluation, freezing
-models     LeNet-5, scaled-down VGG / Inception / ResNet / ResNeXt, counts
-boxes      box formats, IoU, NMS, anchors, box encoding, matching
-metrics    edge scores, detection matching, AP, COCO's twelve numbers
-widgets    interactive explorers that also run headless
-exercises  student copies of the notebooks (nbgrader format)
+Where the code lives
+--------------------
+Algorithms, one topic per module (Parts 1-4)::
+
+    features      gradients, Canny's steps, HoG, LBP
+    conv          convolution, pooling, unpooling, upsampling, output sizes, costs
+    layers        NumPy layers with forward and backward passes, losses, initialization, gradient checks
+    classifiers   logistic regression and an MLP built from those layers
+    optim         SGD, momentum, RMSProp, Adam, EWMA, learning-rate schedules
+    augment       seeded batch augmentations, mixup, cutmix
+    train         the one training loop of the course, evaluation, freezing
+
+Families of later parts, one family per module::
+
+    detection/     boxes, nms, anchors, losses, simulate (later: roi, proposals, targets, heads)
+    segmentation/  Part 6's targets, mask operations and losses
+
+Built on the algorithms::
+
+    data/          files, samples, splits, synthetic, scenes, coco
+    metrics/       edges, detection (later: segmentation)
+    models/        counting, blocks, classic, small, transfer (later: detection, segmentation, transformers)
+    viz/           images, detections, diagrams, trajectories, history, animation, explorers
+
+Plumbing: ``notebook`` (set-up call, source display), ``exercises`` (student
+copies), ``_checks`` (input validation shared by all).
+
+Layering: ``_checks`` <- algorithms <- ``data``, ``metrics``, ``models`` <- ``viz``.
+A module imports only from its own layer or below, and nothing imports
+``viz`` (``tests/test_layout.py`` checks it).
 """
 
 from .notebook import report_differences, setup_notebook, show_source

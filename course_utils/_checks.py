@@ -19,6 +19,10 @@ __all__ = [
     "check_int",
     "check_number",
     "check_pair",
+    "as_numpy",
+    "check_module",
+    "check_image_dicts",
+    "check_interval",
 ]
 
 
@@ -131,3 +135,57 @@ def check_pair(value, name: str, *, minimum=1):
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         raise TypeError(f"{name} must be an integer or a pair of integers, got {_describe(value)}")
     return tuple(check_int(v, f"{name}[{i}]", minimum=minimum) for i, v in enumerate(value))
+
+
+def as_numpy(value):
+    """A NumPy array from a NumPy array, a list or a torch tensor (detached, on the CPU)."""
+    return value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
+
+
+def check_module(model, name="model"):
+    """Return ``model`` after checking that it is a ``torch.nn.Module``."""
+    from torch import nn
+
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(model).__name__}")
+    return model
+
+
+def check_image_dicts(items, name, keys):
+    """Check a list of per-image dicts of boxes (and ``keys[1:]``, e.g. scores and labels).
+
+    Returns a list of dicts of NumPy arrays: ``boxes`` (N, 4) float64 corners,
+    and one (N,) array per other key (``areas`` too, when present).
+    """
+    if not isinstance(items, (list, tuple)):
+        raise TypeError(f"{name} must be a list with one dict per image, got {type(items).__name__}")
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or not set(keys) <= set(item):
+            raise TypeError(f"{name}[{i}] must be a dict with keys {keys}, got {item!r:.80}")
+        boxes = np.asarray(as_numpy(item["boxes"]), dtype=np.float64)
+        boxes = boxes.reshape(0, 4) if boxes.size == 0 else boxes
+        boxes = check_array(boxes, f"{name}[{i}]['boxes']", ndim=2, allow_empty=True)
+        if boxes.shape[1] != 4 or np.any(boxes[:, 2:] < boxes[:, :2]):
+            raise ValueError(f"{name}[{i}]['boxes'] must be (N, 4) corners (x1, y1, x2, y2) with "
+                             f"x2 >= x1 and y2 >= y1, got shape {boxes.shape}")
+        entry = {"boxes": boxes}
+        for key in keys[1:] + tuple(k for k in ("areas",) if k in item):
+            value = check_array(as_numpy(item[key]), f"{name}[{i}][{key!r}]", ndim=1, allow_empty=True)
+            if value.shape[0] != boxes.shape[0]:
+                raise ValueError(f"{name}[{i}][{key!r}] must have one value per box ({boxes.shape[0]}), "
+                                 f"got shape {value.shape}")
+            entry[key] = value
+        out.append(entry)
+    return out
+
+
+def check_interval(value, name, kind, minimum, maximum=None):
+    """Return ``(low, high)`` after checking a pair of ints (``kind=int``) or numbers with low <= high."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError(f"{name} must be a pair (low, high), got {value!r}")
+    check = check_int if kind is int else check_number
+    low, high = (check(v, f"{name}[{i}]", minimum=minimum, maximum=maximum) for i, v in enumerate(value))
+    if low > high:
+        raise ValueError(f"{name} must have low <= high, got {value!r}")
+    return low, high

@@ -185,7 +185,27 @@ class SourceCode:
         )
 
 
-def show_source(obj) -> SourceCode:
+def _private_helpers(obj) -> list:
+    """Private module-level functions that ``obj`` calls, directly or through each other, in call order."""
+    import ast
+    import sys
+    import textwrap
+
+    found, queue = [], [obj]
+    while queue:
+        current = queue.pop(0)
+        namespace = vars(sys.modules[current.__module__])
+        tree = ast.parse(textwrap.dedent(inspect.getsource(current)))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.startswith("_"):
+                helper = namespace.get(node.func.id)
+                if inspect.isfunction(helper) and helper is not obj and helper not in found:
+                    found.append(helper)
+                    queue.append(helper)
+    return found
+
+
+def show_source(obj, helpers: bool = False) -> SourceCode:
     """Return the highlighted source of a function, class or module.
 
     Parameters
@@ -193,6 +213,10 @@ def show_source(obj) -> SourceCode:
     obj : function, class or module
         Typically something from ``course_utils``, e.g.
         ``show_source(course_utils.features.hog)``.
+    helpers : bool
+        Also show the private helpers (``_name``) that a function calls,
+        after it, so that the whole algorithm is on screen even when its
+        arithmetic sits in small helpers.
 
     Returns
     -------
@@ -205,6 +229,11 @@ def show_source(obj) -> SourceCode:
         raise TypeError(
             f"obj must be a function, class or module, got {type(obj).__name__}"
         )
+    if not isinstance(helpers, bool):
+        raise TypeError(f"helpers must be True or False, got {helpers!r}")
     text = inspect.getsource(obj)
+    if helpers and inspect.isfunction(obj):
+        for helper in _private_helpers(obj):
+            text += f"\n\n# called above, from {helper.__module__}:\n" + inspect.getsource(helper)
     name = f"{obj.__module__}.{obj.__qualname__}" if hasattr(obj, "__qualname__") else obj.__name__
     return SourceCode(text, name)

@@ -19,8 +19,8 @@ float64, to 1e-6:
 
 The schedules equal torch's ``StepLR``, ``ExponentialLR``,
 ``CosineAnnealingLR`` and a ``LambdaLR`` with ``1 / (1 + k t)``.
-The test functions (an ill-conditioned quadratic and Rosenbrock's) and the
-trajectory plots are used by notebook 10.
+The test functions (an ill-conditioned quadratic and Rosenbrock's) are used
+by notebook 10; their trajectory plots live in :mod:`course_utils.viz.trajectories`.
 """
 
 from __future__ import annotations
@@ -45,8 +45,6 @@ __all__ = [
     "quadratic",
     "rosenbrock",
     "run_optimizer",
-    "plot_trajectories",
-    "animate_trajectories",
 ]
 
 
@@ -166,11 +164,6 @@ class Adam(Optimizer):
         p -= self.lr * v_hat / (np.sqrt(s_hat) + self.eps)
 
 
-# ---------------------------------------------------------------------------
-# Exponentially weighted averages
-# ---------------------------------------------------------------------------
-
-
 def ewma(values, beta, bias_correction=False):
     """Exponentially weighted moving average ``v_t = beta v_{t-1} + (1 - beta) x_t``, ``v_0 = 0``.
 
@@ -198,11 +191,6 @@ def ewma(values, beta, bias_correction=False):
         v = beta * v + (1 - beta) * x
         out[t - 1] = v / (1 - beta**t) if bias_correction else v
     return out
-
-
-# ---------------------------------------------------------------------------
-# Learning-rate schedules: the rate at epoch (or step) t = 0, 1, 2, ...
-# ---------------------------------------------------------------------------
 
 
 def _schedule_args(lr0, t):
@@ -237,11 +225,6 @@ def cosine_decay(lr0, t, total, lr_min=0.0):
     total = check_int(total, "total", minimum=1)
     lr_min = check_number(lr_min, "lr_min", minimum=0.0)
     return lr_min + (lr0 - lr_min) * (1 + math.cos(math.pi * min(t, total) / total)) / 2
-
-
-# ---------------------------------------------------------------------------
-# Test functions and trajectories
-# ---------------------------------------------------------------------------
 
 
 def quadratic(p, a=1.0, b=20.0):
@@ -300,87 +283,3 @@ def run_optimizer(optimizer, function, start, steps):
         path.append(p.copy())
     values.append(function(p)[0])
     return np.array(path), np.array(values)
-
-
-def _contours(ax, function, xlim, ylim, levels):
-    x = np.linspace(*xlim, 200)
-    y = np.linspace(*ylim, 200)
-    xx, yy = np.meshgrid(x, y)
-    zz = np.vectorize(lambda a, b: function(np.array([a, b]))[0])(xx, yy)
-    ax.contour(xx, yy, zz, levels=levels, colors="0.75", linewidths=0.8)
-    ax.set(xlim=xlim, ylim=ylim, xlabel="x", ylabel="y")
-
-
-def plot_trajectories(function, paths, xlim, ylim, levels=20, ax=None, title=None, minimum=None):
-    """Draw optimizer paths over the contour lines of a 2-D function.
-
-    Parameters
-    ----------
-    function : callable
-        ``function(p) -> (value, grad)``.
-    paths : dict of str to (T, 2) array
-        One path per optimizer name, as returned by :func:`run_optimizer`.
-    xlim, ylim : (float, float)
-    levels : int or sequence
-        Contour levels passed to ``matplotlib``.
-    minimum : (float, float), optional
-        Marked with a star.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    import matplotlib.pyplot as plt
-
-    if not isinstance(paths, dict) or not paths:
-        raise TypeError("paths must be a non-empty dict of name -> (T, 2) array")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 4), layout="constrained")
-    _contours(ax, function, xlim, ylim, levels)
-    for i, (name, path) in enumerate(paths.items()):
-        path = check_array(path, f"paths[{name!r}]", ndim=2)
-        style = ".-" if len(path) <= 100 else "-"  # dots only while they can be told apart
-        ax.plot(path[:, 0], path[:, 1], style, color=f"C{i}", lw=1, ms=3, label=name)
-    if minimum is not None:
-        ax.plot(*minimum, "*", color="k", ms=10)
-    ax.legend(loc="upper right")
-    if title:
-        ax.set_title(title)
-    return ax
-
-
-def animate_trajectories(function, paths, xlim, ylim, levels=20, frames=30, title=None, minimum=None,
-                         figsize=(5, 3.6), fps=6, dpi=None):
-    """The paths of :func:`plot_trajectories` drawn step by step as an animation.
-
-    Uses :func:`course_utils.animation.animate`; ``frames`` evenly spaced
-    step counts from 0 to the paths' length are shown. Every frame is stored
-    in the notebook: keep ``frames``, ``figsize`` and ``dpi`` small.
-
-    Returns
-    -------
-    course_utils.animation.Animation
-    """
-    import matplotlib.pyplot as plt
-
-    from .animation import animate
-
-    if not isinstance(paths, dict) or not paths:
-        raise TypeError("paths must be a non-empty dict of name -> (T, 2) array")
-    frames = check_int(frames, "frames", minimum=2, maximum=200)
-    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    _contours(ax, function, xlim, ylim, levels)
-    if minimum is not None:
-        ax.plot(*minimum, "*", color="k", ms=10)
-    lines = {name: ax.plot([], [], ".-" if len(path) <= 100 else "-", color=f"C{i}", lw=1, ms=3, label=name)[0]
-             for i, (name, path) in enumerate(paths.items())}
-    ax.legend(loc="upper right")
-    length = max(len(p) for p in paths.values())
-    counts = np.linspace(1, length, frames).round().astype(int)
-
-    def update(n):
-        for name, line in lines.items():
-            line.set_data(paths[name][:n, 0], paths[name][:n, 1])
-        ax.set_title(f"{title + ': ' if title else ''}step {n - 1}")
-
-    return animate(fig, update, list(counts), fps=fps, start=len(counts) - 1, dpi=dpi)

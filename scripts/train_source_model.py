@@ -19,9 +19,9 @@ The weights (the model's ``state_dict``, batch-norm running statistics
 included) are stored as a ``.npz`` archive of float32 arrays with fixed zip
 metadata, so that the same code, torch version and CPU give the same bytes.
 The script prints the file's SHA-256 for ``CHECKSUMS`` in
-``course_utils/data.py``.
+``course_utils/data/files.py``.
 
-Usage, from the repository root (about a minute on a laptop)::
+Usage, from the repository root (about ten seconds on a 2-core CPU)::
 
     python scripts/train_source_model.py
 """
@@ -92,7 +92,7 @@ def main(argv=None):
     print(f"held-out accuracy on digits 0-4: {accuracy:.4f}")
     print(f"wrote {args.output} ({args.output.stat().st_size / 1024:.0f} KiB, {len(arrays) - 1} arrays)")
     print(f"SHA-256: {digest}")
-    print(f'paste into CHECKSUMS in course_utils/data.py:  "{args.output.name}": "{digest}"')
+    print(f'paste into CHECKSUMS in course_utils/data/files.py:  "{args.output.name}": "{digest}"')
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from scipy import signal  # noqa: E402
 
-from course_utils import conv  # noqa: E402
+from course_utils import conv, viz  # noqa: E402
 
 T = torch.from_numpy
 
@@ -373,18 +373,18 @@ def test_im2col_is_at_least_20_times_faster_than_the_loop():
 
 
 def test_pictures_and_animations():
-    fig = conv.draw_conv_case(5, 3, stride=2, padding=1, position=(1, 2))
+    fig = viz.draw_conv_case(5, 3, stride=2, padding=1, position=(1, 2))
     assert "= 3" in fig._suptitle.get_text()
     plt.close(fig)
     with pytest.raises(ValueError, match="position"):
-        conv.draw_conv_case(5, 3, stride=2, padding=1, position=(3, 0))
-    anim = conv.conv_animation(5, 3, stride=2, padding=1)
+        viz.draw_conv_case(5, 3, stride=2, padding=1, position=(3, 0))
+    anim = viz.conv_animation(5, 3, stride=2, padding=1)
     assert anim.n_frames == 9
-    anim = conv.conv_transpose_animation(2, 3, stride=2)
+    anim = viz.conv_transpose_animation(2, 3, stride=2)
     assert anim.n_frames == 4
     assert plt.get_fignums() == []
     with pytest.raises(ValueError, match="64"):
-        conv.conv_animation(20, 3)
+        viz.conv_animation(20, 3)
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -443,22 +443,22 @@ def test_bad_arguments_raise_clear_errors():
 
 
 def test_conv_arithmetic_figure_and_explorer_draw_headless():
-    from course_utils import widgets
 
-    fig = widgets.conv_arithmetic_figure()  # 5x5, F=3, P=1, S=2 -> 3x3
+
+    fig = viz.conv_arithmetic_figure()  # 5x5, F=3, P=1, S=2 -> 3x3
     assert "= 3" in fig._suptitle.get_text()
     plt.close(fig)
-    fig = widgets.conv_arithmetic_figure(5, 3, 1, 1, step=100)  # same padding, step clipped
+    fig = viz.conv_arithmetic_figure(5, 3, 1, 1, step=100)  # same padding, step clipped
     assert fig.axes[0].get_xlabel() == "same padding"
     plt.close(fig)
-    fig = widgets.conv_arithmetic_figure(2, 5, 0, 1)  # no output: says so instead of failing
+    fig = viz.conv_arithmetic_figure(2, 5, 0, 1)  # no output: says so instead of failing
     assert "no output" in fig.axes[0].texts[0].get_text()
     plt.close(fig)
     with pytest.raises(ValueError, match="stride"):
-        widgets.conv_arithmetic_figure(stride=0)
+        viz.conv_arithmetic_figure(stride=0)
     with pytest.raises(TypeError, match="n"):
-        widgets.conv_arithmetic_figure(n=2.5)
-    box = widgets.conv_arithmetic_explorer()
+        viz.conv_arithmetic_figure(n=2.5)
+    box = viz.conv_arithmetic_explorer()
     sliders = [w for row in box.children[:2] for w in row.children]
     assert [s.value for s in sliders] == [5, 3, 1, 2, 1, 0]
     sliders[3].value = 1  # moving a slider redraws without error

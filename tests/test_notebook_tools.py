@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from course_utils import _checks, features, setup_notebook, show_source  # noqa: E402
-from course_utils.widgets import edge_explorer, edge_figure  # noqa: E402
+from course_utils.viz import edge_explorer, edge_figure  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -80,7 +80,7 @@ def test_edge_figure_bad_input(kwargs, name):
 
 
 def test_edge_explorer_builds_headless_and_reacts(monkeypatch):
-    import course_utils.widgets as widgets_module
+    import course_utils.viz.explorers as widgets_module
 
     drawn = []
 
@@ -134,3 +134,14 @@ def test_report_differences_prints_bounds_not_magnitudes(capsys):
         report_differences({}, 1e-6)
     with pytest.raises(ValueError, match="bound"):
         report_differences({"a": 0.0}, -1)
+
+
+def test_show_source_can_show_the_private_helpers_it_calls():
+    plain = str(show_source(features.image_gradients))
+    full = str(show_source(features.image_gradients, helpers=True))
+    assert full.startswith(plain)
+    for helper in ("_gradient_along", "_valid_gradient", "_tap"):
+        assert f"def {helper}(" not in plain and f"def {helper}(" in full, helper
+    assert full.count("def _tap(") == 1, "each helper is shown once"
+    with pytest.raises(TypeError, match="helpers"):
+        show_source(features.hog, helpers="yes")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils import optim
+from course_utils import optim, viz
 
 TOL = 1e-6
 STEPS = 100
@@ -147,10 +147,10 @@ def test_plots_draw():
     import matplotlib.pyplot as plt
 
     paths = {"SGD": optim.run_optimizer(optim.SGD(0.05), optim.quadratic, [2.0, 1.0], 10)[0]}
-    ax = optim.plot_trajectories(optim.quadratic, paths, (-2.5, 2.5), (-1.5, 1.5), minimum=(0, 0))
+    ax = viz.plot_trajectories(optim.quadratic, paths, (-2.5, 2.5), (-1.5, 1.5), minimum=(0, 0))
     assert len(ax.lines) == 2
     plt.close("all")
-    anim = optim.animate_trajectories(optim.quadratic, paths, (-2.5, 2.5), (-1.5, 1.5), frames=3)
+    anim = viz.animate_trajectories(optim.quadratic, paths, (-2.5, 2.5), (-1.5, 1.5), frames=3)
     assert len(anim.frames) == 3
 
 

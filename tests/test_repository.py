@@ -273,6 +273,13 @@ def test_notebook_over_budget_fails_the_run():
 def test_package_docstring_lists_every_module():
     import course_utils
 
-    listed = set(re.findall(r"^(\w+)\s{2,}", course_utils.__doc__, flags=re.M))
+    listed = set(re.findall(r"^\s+(\w+)/?\s{2,}", course_utils.__doc__, flags=re.M))
     modules = {p.stem for p in (ROOT / "course_utils").glob("*.py") if not p.stem.startswith("_")}
-    assert modules <= listed, f"course_utils/__init__.py does not list {sorted(modules - listed)}"
+    packages = {p.parent.name for p in (ROOT / "course_utils").glob("*/__init__.py")}
+    missing = (modules - {"notebook", "exercises"} | packages) - listed
+    assert not missing, f"course_utils/__init__.py does not list {sorted(missing)}"
+    for package in packages:
+        doc = importlib.import_module(f"course_utils.{package}").__doc__
+        inside = {p.stem for p in (ROOT / "course_utils" / package).glob("*.py") if not p.stem.startswith("_")}
+        listed_inside = set(re.findall(r"^(\w+)\s{2,}", doc, flags=re.M))
+        assert inside <= listed_inside, f"course_utils/{package}/__init__.py does not list {sorted(inside - listed_inside)}"

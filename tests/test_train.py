@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils import train
+from course_utils import train, viz
 
 
 def _blobs(n=256, seed=0):
@@ -125,9 +125,9 @@ def test_predict_and_plot_history():
     assert out.shape == (256, 2) and model.training
     h = train.fit(model, (x, y), torch.optim.SGD(model.parameters(), lr=0.1), epochs=2, val=(x, y),
                   progress=False)
-    fig = train.plot_history({"a": h, "b": h})
+    fig = viz.plot_history({"a": h, "b": h})
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 4
-    fig = train.plot_history(h, metric=None)
+    fig = viz.plot_history(h, metric=None)
     assert len(fig.axes) == 1
 
 
@@ -154,7 +154,7 @@ def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="up_to"):
         train.freeze(model, up_to="backbone")
     with pytest.raises(TypeError, match="history"):
-        train.plot_history({"a": 1})
+        viz.plot_history({"a": 1})
     with pytest.raises(KeyError, match="val_loss"):
         train.History(train_loss=[1.0]).last("val_loss")
 

@@ -1,4 +1,4 @@
-"""Matplotlib helpers for showing images, histograms and overlays.
+"""Matplotlib helpers for showing images, histograms, bar charts, overlays and vector fields.
 
 Every function returns the :class:`matplotlib.figure.Figure` it drew on and
 never calls ``plt.show()`` itself. In the course's notebooks a plotting cell
@@ -14,16 +14,16 @@ contrast: pass ``vmin``/``vmax`` when comparing the brightness of images.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+import math
 
-import matplotlib.pyplot as plt
-import numpy as np
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.colors import Colormap, to_rgb
+import matplotlib.pyplot as plt
+import numpy as np
 
-from ._checks import check_array, check_image, check_int, check_number
+from .._checks import check_array, check_image, check_int, check_number
 
 __all__ = [
     "MAX_IMAGES",
@@ -35,18 +35,15 @@ __all__ = [
     "show_vector_field",
 ]
 
+
 #: Most panels :func:`show_images` draws in one figure. Larger grids are slow
 #: and unreadable, and hitting the limit usually means one colour image was
 #: passed where a list of images was expected.
 MAX_IMAGES = 100
 
 _DEFAULT_NCOLS = 8
+
 _IMAGE_CHANNELS = (None, 3, 4)  # gray, RGB, RGBA
-
-
-# --------------------------------------------------------------------------
-# Argument checks specific to plotting
-# --------------------------------------------------------------------------
 
 
 def _check_optional_text(value, name):
@@ -115,11 +112,6 @@ def _as_image_list(images):
             "Pass a slice such as images[:20]; to show one colour image, wrap it in a list: [image]"
         )
     return [check_image(item, f"images[{i}]", channels=_IMAGE_CHANNELS) for i, item in enumerate(items)]
-
-
-# --------------------------------------------------------------------------
-# Drawing
-# --------------------------------------------------------------------------
 
 
 def _default_limits(image, vmin, vmax):
@@ -463,101 +455,4 @@ def show_vector_field(u, v, image=None, step=8, color="red", ax=None, title=None
     ax.set_axis_off()
     if title is not None:
         ax.set_title(title)
-    return fig
-
-
-# --------------------------------------------------------------------------
-# Detections (Part 5)
-# --------------------------------------------------------------------------
-
-
-def _as_numpy_array(value):
-    return value.detach().cpu().numpy() if hasattr(value, "detach") else value
-
-
-def show_detections(image, boxes, labels=None, scores=None, masks=None, class_names=None, ax=None, title=None,
-                    color=None, linestyle="-", vmin=0.0, vmax=1.0):
-    """Draw boxes, with their class and score, and optionally masks, over an image.
-
-    Parameters
-    ----------
-    image : array_like
-        Gray ``(H, W)`` or colour ``(H, W, 3)`` image.
-    boxes : (K, 4) array_like or tensor
-        Corner boxes ``(x1, y1, x2, y2)`` in pixels.
-    labels : (K,) array_like of int, optional
-        Classes; boxes are coloured by class and captioned.
-    scores : (K,) array_like, optional
-        Confidences, written after the class name.
-    masks : (K, H, W) array_like of bool, optional
-        One mask per box, filled in the box's colour.
-    class_names : sequence of str, optional
-        Names indexed by label; default the label itself.
-    ax : matplotlib.axes.Axes, optional
-        Where to draw (e.g. to draw ground truth and predictions on the same
-        image: call twice with different ``color`` / ``linestyle``).
-    title : str, optional
-    color : colour, optional
-        One colour for every box instead of a colour per class.
-    linestyle : str
-        Box outline style, e.g. ``"--"`` for ground truth.
-    vmin, vmax : float
-        Intensity limits of a gray image (default the [0, 1] range).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    image = check_image(_as_numpy_array(image), "image", channels=_IMAGE_CHANNELS)
-    boxes = np.asarray(_as_numpy_array(boxes), dtype=float)
-    boxes = boxes.reshape(0, 4) if boxes.size == 0 else boxes
-    boxes = check_array(boxes, "boxes", ndim=2, allow_empty=True)
-    if boxes.shape[1] != 4:
-        raise ValueError(f"boxes must have shape (K, 4), got {boxes.shape}")
-    k = boxes.shape[0]
-
-    def optional(value, name, ndim):
-        if value is None:
-            return None
-        value = check_array(_as_numpy_array(value), name, ndim=ndim, allow_empty=True)
-        if value.shape[0] != k:
-            raise ValueError(f"{name} must have one entry per box ({k}), got shape {value.shape}")
-        return value
-
-    labels = optional(labels, "labels", 1)
-    scores = optional(scores, "scores", 1)
-    masks = optional(masks, "masks", 3)
-    if masks is not None and masks.shape[1:] != image.shape[:2]:
-        raise ValueError(f"masks must have the image's height and width {image.shape[:2]}, got {masks.shape[1:]}")
-    ax = _check_ax(ax)
-    _check_optional_text(title, "title")
-    fixed = None if color is None else _check_color(color)
-
-    fig, ax = _new_axes(ax, figsize=(4, 4))
-    if len(ax.images) == 0:  # a second call on the same axes draws over the first
-        _draw_image(ax, image, cmap="gray", vmin=vmin if image.ndim == 2 else None,
-                    vmax=vmax if image.ndim == 2 else None, title=title)
-    elif title is not None:
-        ax.set_title(title)
-    palette = colormaps["tab10"]
-    for i, (x1, y1, x2, y2) in enumerate(boxes):
-        label = None if labels is None else int(labels[i])
-        rgb = fixed or palette((label if label is not None else i) % 10)[:3]
-        if masks is not None:
-            layer = np.zeros(image.shape[:2] + (4,))
-            layer[masks[i].astype(bool)] = (*rgb, 0.45)
-            ax.imshow(layer, interpolation="nearest")
-        # pixel (r, c) covers [c - 0.5, c + 0.5] in imshow's coordinates, box corners are pixel edges
-        ax.add_patch(plt.Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False, edgecolor=rgb,
-                                   linewidth=1.5, linestyle=linestyle))
-        caption = []
-        if label is not None:
-            caption.append(class_names[label] if class_names is not None else str(label))
-        if scores is not None:
-            caption.append(f"{scores[i]:.2f}")
-        if caption:
-            ax.text(x1 - 0.5, y1 - 1.5, " ".join(caption), color="white", fontsize=7, va="bottom",
-                    bbox={"facecolor": rgb, "alpha": 0.8, "pad": 1, "linewidth": 0})
-    ax.set_xlim(-0.5, image.shape[1] - 0.5)
-    ax.set_ylim(image.shape[0] - 0.5, -0.5)
     return fig

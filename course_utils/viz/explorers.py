@@ -2,18 +2,32 @@
 
 Each explorer is two pieces: a plain function that draws one state as a
 matplotlib figure (usable and testable without a browser), and a function
-that wraps it in sliders.  Run headless (CI, nbval, a script), the widget
-still builds and draws its default state once.
+that wraps it in sliders with ``ipywidgets.interactive_output``.  Run
+headless (CI, nbval, a script), the widget still builds and draws its
+default state once.
 """
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
-from ._checks import check_choice, check_image, check_number
-from .features import canny, gaussian_smooth, gradient_magnitude_direction, image_gradients, to_gray
+from .._checks import check_choice, check_image, check_int, check_number
+from ..conv import conv_output_size
+from ..detection.nms import greedy_nms
+from ..features import canny, gaussian_smooth, gradient_magnitude_direction, image_gradients, to_gray
+from .detections import show_detections
+from .diagrams import draw_conv_case
 
-__all__ = ["EDGE_METHODS", "edge_figure", "edge_explorer"]
+__all__ = [
+    "EDGE_METHODS",
+    "edge_figure",
+    "edge_explorer",
+    "conv_arithmetic_figure",
+    "conv_arithmetic_explorer",
+    "nms_figure",
+    "nms_explorer",
+]
+
 
 EDGE_METHODS = ("central", "sobel", "prewitt", "canny")
 
@@ -35,21 +49,17 @@ def _explorer(controls, draw, rows):
         The controls and an output area, with the default state drawn once
         (so the widget shows something even when no browser runs it).
     """
-    import ipywidgets as widgets
     from IPython.display import display
+    import ipywidgets as widgets
 
-    output = widgets.Output()
+    def redraw(**values):
+        fig = draw(**values)
+        display(fig)
+        plt.close(fig)  # displayed once; keep pyplot from showing it again
 
-    def redraw(change=None):
-        with output:
-            output.clear_output(wait=True)
-            fig = draw(**{name: control.value for name, control in controls.items()})
-            display(fig)
-            plt.close(fig)  # displayed once; keep pyplot from showing it again
-
-    for control in controls.values():
-        control.observe(redraw, names="value")
-    redraw()
+    # interactive_output calls redraw with the controls' values now and after
+    # every change, each time in a cleared output area.
+    output = widgets.interactive_output(redraw, controls)
     items, start = list(controls.values()), 0
     lines = []
     for count in rows:
@@ -126,11 +136,6 @@ def edge_explorer(image, method="sobel", sigma=1.0, low=0.1, high=0.2):
     return _explorer(controls, draw, rows=[2, 2])
 
 
-# ---------------------------------------------------------------------------
-# Convolution arithmetic (notebook 05)
-# ---------------------------------------------------------------------------
-
-
 def conv_arithmetic_figure(n=5, kernel_size=3, padding=1, stride=2, dilation=1, step=0):
     """Draw one convolution case: input with padding, the kernel's taps, the output.
 
@@ -150,8 +155,6 @@ def conv_arithmetic_figure(n=5, kernel_size=3, padding=1, stride=2, dilation=1, 
         :func:`course_utils.conv.draw_conv_case` for a valid case; for a
         kernel larger than the padded input, a figure that says so.
     """
-    from ._checks import check_int
-    from .conv import conv_output_size, draw_conv_case
 
     n = check_int(n, "n", minimum=1)
     kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
@@ -199,14 +202,6 @@ def conv_arithmetic_explorer(n=5, kernel_size=3, padding=1, stride=2, dilation=1
     return _explorer(controls, conv_arithmetic_figure, rows=[3, 3])
 
 
-__all__ += ["conv_arithmetic_figure", "conv_arithmetic_explorer"]
-
-
-# --------------------------------------------------------------------------
-# Non-maximum suppression (notebook 19)
-# --------------------------------------------------------------------------
-
-
 def nms_figure(image, boxes, scores, labels=None, iou_threshold=0.5, score_threshold=0.3):
     """Draw detections before and after greedy NMS for one pair of thresholds.
 
@@ -229,9 +224,6 @@ def nms_figure(image, boxes, scores, labels=None, iou_threshold=0.5, score_thres
     matplotlib.figure.Figure
     """
     import numpy as np
-
-    from .boxes import greedy_nms
-    from .plotting import show_detections
 
     image = check_image(image, "image", min_size=2)
     iou_threshold = check_number(iou_threshold, "iou_threshold", minimum=0, maximum=1)
@@ -270,6 +262,3 @@ def nms_explorer(image, boxes, scores, labels=None, iou_threshold=0.5, score_thr
         return nms_figure(image, boxes, scores, labels, **thresholds)
 
     return _explorer(controls, draw, rows=[2])
-
-
-__all__ += ["nms_figure", "nms_explorer"]

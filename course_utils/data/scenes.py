@@ -17,7 +17,7 @@ Conventions: images are float32 in [0, 1], shape (H, W); boxes are corners
 counts (COCO's convention); masks may overlap only where digits touch.
 
 Scenes are also a torch ``Dataset`` (:class:`SceneDataset` with
-:func:`detection_collate`) and export to COCO JSON (:func:`to_coco`).
+:func:`detection_collate`); :mod:`course_utils.data.coco` exports them to COCO JSON.
 """
 
 from __future__ import annotations
@@ -26,21 +26,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import data
-from ._checks import check_choice, check_int, check_number
+from .files import load_mnist_subset
+from .splits import mnist_split
+from .._checks import check_choice, check_int, check_interval, check_number
 
 __all__ = [
     "DIGIT_NAMES",
     "Scenes",
-    "make_scenes",
     "scene_area_ranges",
+    "make_scenes",
     "scene_statistics",
     "semantic_mask",
     "SceneDataset",
     "detection_collate",
-    "to_coco",
-    "noisy_detections",
 ]
+
 
 #: Category names, index = label.
 DIGIT_NAMES = tuple(str(d) for d in range(10))
@@ -121,16 +121,6 @@ def _resize(glyph, height, width):
     return np.asarray(Image.fromarray(glyph).resize((width, height), Image.BILINEAR))
 
 
-def _range(value, name, kind, minimum, maximum=None):
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise TypeError(f"{name} must be a pair (low, high), got {value!r}")
-    check = check_int if kind is int else check_number
-    low, high = (check(v, f"{name}[{i}]", minimum=minimum, maximum=maximum) for i, v in enumerate(value))
-    if low > high:
-        raise ValueError(f"{name} must have low <= high, got {value!r}")
-    return low, high
-
-
 def make_scenes(n_images, split="train", canvas_size=128, digits=(1, 4), scale=(0.12, 0.8), max_overlap=0.25,
                 clutter=0, noise=0.0, test_fraction=0.2, split_seed=0, seed=0):
     """Generate scenes of handwritten digits with boxes, labels and masks.
@@ -177,8 +167,8 @@ def make_scenes(n_images, split="train", canvas_size=128, digits=(1, 4), scale=(
     n_images = check_int(n_images, "n_images", minimum=0)
     split = check_choice(split, "split", ("train", "val"))
     canvas_size = check_int(canvas_size, "canvas_size", minimum=16)
-    low_n, high_n = _range(digits, "digits", int, 0)
-    low_s, high_s = _range(scale, "scale", float, 2 / canvas_size, 1.0)
+    low_n, high_n = check_interval(digits, "digits", int, 0)
+    low_s, high_s = check_interval(scale, "scale", float, 2 / canvas_size, 1.0)
     max_overlap = check_number(max_overlap, "max_overlap", minimum=0, maximum=1)
     clutter = check_int(clutter, "clutter", minimum=0)
     noise = check_number(noise, "noise", minimum=0)
@@ -187,8 +177,8 @@ def make_scenes(n_images, split="train", canvas_size=128, digits=(1, 4), scale=(
                     scale=(low_s, high_s), max_overlap=max_overlap, clutter=clutter, noise=noise,
                     test_fraction=test_fraction, split_seed=split_seed, seed=seed)
 
-    mnist, labels = data.load_mnist_subset()
-    train_idx, val_idx = data.mnist_split(test_fraction=test_fraction, seed=split_seed)
+    mnist, labels = load_mnist_subset()
+    train_idx, val_idx = mnist_split(test_fraction=test_fraction, seed=split_seed)
     pool = train_idx if split == "train" else val_idx
     rng = np.random.default_rng([seed, 0 if split == "train" else 1])
     size = canvas_size
@@ -387,104 +377,3 @@ def detection_collate(batch):
         raise TypeError("batch must be a list of (image, target) pairs")
     images, targets = zip(*batch) if batch else ((), ())
     return (torch.stack(images) if images else torch.zeros(0)), list(targets)
-
-
-def to_coco(scenes, file_pattern="scene_{:05d}.png"):
-    """The scenes' annotations as a COCO dictionary (``json.dump`` it, or load it in pycocotools).
-
-    Parameters
-    ----------
-    scenes : Scenes
-    file_pattern : str
-        ``file_name`` of image i is ``file_pattern.format(i)``.
-
-    Returns
-    -------
-    dict
-        ``images`` (ids from 1), ``annotations`` (``bbox`` [x, y, w, h],
-        ``area`` = mask pixels, ``segmentation`` as run-length encoding,
-        ``iscrowd`` 0, ids from 1) and ``categories`` 0-9.
-    """
-    from pycocotools import mask as mask_utils
-
-    from .metrics import to_coco_ground_truth
-
-    if not isinstance(scenes, Scenes):
-        raise TypeError(f"scenes must be Scenes from make_scenes, got {type(scenes).__name__}")
-    coco = to_coco_ground_truth(scenes.targets, scenes.canvas_size, classes=range(10))
-    for image in coco["images"]:
-        image["file_name"] = file_pattern.format(image["id"] - 1)
-    masks = [m for t in scenes.targets for m in t["masks"]]
-    for annotation, mask in zip(coco["annotations"], masks):
-        rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-        rle["counts"] = rle["counts"].decode("ascii")  # JSON needs text
-        annotation["segmentation"] = rle
-    coco["categories"] = [{"id": d, "name": name, "supercategory": "digit"} for d, name in enumerate(DIGIT_NAMES)]
-    return coco
-
-
-def noisy_detections(targets, canvas_size, seed=0, jitter=0.1, copies=(1, 3), false_positives=(0, 3),
-                     wrong_class=0.1):
-    """Detections of a simulated detector of known quality, to study metrics and NMS without training one.
-
-    For every true object, ``copies`` boxes (a random number in that range)
-    whose sides move by Gaussian noise of ``jitter`` times the box's width
-    or height; each copy scores ``IoU with the truth x U(0.6, 1)``, so
-    better boxes tend to score higher, and takes a wrong class with
-    probability ``wrong_class``. Then ``false_positives`` boxes of digit-like
-    size at random places, scoring ``U(0, 0.6)``.
-
-    Parameters
-    ----------
-    targets : list of dict
-        ``boxes`` and ``labels`` per image (e.g. ``Scenes.targets``).
-    canvas_size : int
-        Boxes are clipped to the canvas.
-    seed : int
-    jitter : float
-        Noise on each side, as a fraction of the object's size (>= 0).
-    copies, false_positives : (int, int)
-        Ranges (inclusive) of boxes per object and of false positives per image.
-    wrong_class : float
-        Probability that a copy has a wrong class.
-
-    Returns
-    -------
-    list of dict
-        ``boxes`` (K, 4) float32, ``scores`` (K,) float32, ``labels`` (K,) int64 per image.
-    """
-    from .boxes import box_iou
-
-    if not isinstance(targets, (list, tuple)):
-        raise TypeError(f"targets must be a list of dicts with boxes and labels, got {type(targets).__name__}")
-    canvas_size = check_int(canvas_size, "canvas_size", minimum=1)
-    seed = check_int(seed, "seed", minimum=0)
-    jitter = check_number(jitter, "jitter", minimum=0)
-    low_c, high_c = _range(copies, "copies", int, 0)
-    low_f, high_f = _range(false_positives, "false_positives", int, 0)
-    wrong_class = check_number(wrong_class, "wrong_class", minimum=0, maximum=1)
-    rng = np.random.default_rng(seed)
-    out = []
-    for t in targets:
-        truth = np.asarray(t["boxes"], dtype=np.float64).reshape(-1, 4)
-        labels = np.asarray(t["labels"], dtype=np.int64)
-        n = rng.integers(low_c, high_c + 1, size=len(truth))
-        source = np.repeat(np.arange(len(truth)), n)
-        size = (truth[:, 2:] - truth[:, :2])[source]
-        det = truth[source] + rng.normal(0, jitter, (len(source), 4)) * np.tile(size, 2)
-        det = np.c_[np.minimum(det[:, :2], det[:, 2:]), np.maximum(det[:, :2], det[:, 2:])]
-        det = np.clip(det, 0, canvas_size)
-        iou = box_iou(det, truth)[np.arange(len(source)), source] if len(source) else np.zeros(0)
-        scores = np.nan_to_num(iou) * rng.uniform(0.6, 1.0, len(source))
-        det_labels = labels[source].copy()
-        swap = rng.random(len(source)) < wrong_class
-        det_labels[swap] = (det_labels[swap] + rng.integers(1, 10, swap.sum())) % 10
-        k = int(rng.integers(low_f, high_f + 1))
-        side = rng.uniform(0.1, 0.5, (k, 2)) * canvas_size
-        corner = rng.uniform(0, 1, (k, 2)) * (canvas_size - side)
-        det = np.r_[det, np.c_[corner, corner + side]]
-        scores = np.r_[scores, rng.uniform(0, 0.6, k)]
-        det_labels = np.r_[det_labels, rng.integers(0, 10, k)]
-        out.append({"boxes": det.astype(np.float32), "scores": scores.astype(np.float32),
-                    "labels": det_labels.astype(np.int64)})
-    return out

@@ -1,23 +1,20 @@
-"""Measures of quality for the course's experiments.
+"""Detection metrics: matching at IoU thresholds, precision-recall, AP, and COCO's twelve numbers.
 
-Part 1 needs one: how well a predicted edge map matches a true one, with a
-small spatial tolerance (an edge drawn one pixel off is still the edge).
-
-Part 5 (notebook 18) adds detection metrics: matching detections to ground
-truth at IoU thresholds, precision-recall curves, average precision by
-VOC's rules and COCO's twelve numbers (:func:`evaluate_detections`, equal to
-``pycocotools.cocoeval.COCOeval`` for boxes, see ``tests/test_detection_metrics.py``).
+:func:`match_detections`, :func:`precision_recall_curve` and
+:func:`average_precision` are the pieces to read, one class and one threshold
+at a time; :func:`evaluate_detections` computes all of COCO's numbers at once
+and equals ``pycocotools.cocoeval.COCOeval`` for boxes
+(``tests/metrics/test_detection.py``).  Notebook 18.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage as ndi
 
-from ._checks import check_array, check_choice, check_int
+from .._checks import check_array, check_choice, check_image_dicts, check_int
+from ..detection.boxes import box_iou
 
 __all__ = [
-    "edge_scores",
     "COCO_STAT_NAMES",
     "COCO_AREA_RANGES",
     "COCO_IOU_THRESHOLDS",
@@ -25,53 +22,8 @@ __all__ = [
     "precision_recall_curve",
     "average_precision",
     "evaluate_detections",
-    "to_coco_ground_truth",
-    "to_coco_detections",
 ]
 
-
-def edge_scores(predicted, truth, tolerance=1):
-    """Precision, recall and F1 of an edge map, with a distance tolerance.
-
-    A predicted edge pixel is correct when a true edge pixel lies within
-    ``tolerance`` pixels of it (chessboard distance); a true edge pixel is
-    found when a predicted one lies that close.
-
-    Parameters
-    ----------
-    predicted, truth : (H, W) array_like of bool
-        Edge maps of the same shape.
-    tolerance : int
-        Allowed displacement in pixels; 0 demands the exact pixel.
-
-    Returns
-    -------
-    dict
-        ``precision``, ``recall`` and ``f1`` (each 0 when undefined).
-    """
-    predicted = check_array(predicted, "predicted", ndim=2).astype(bool)
-    truth = check_array(truth, "truth", ndim=2).astype(bool)
-    if predicted.shape != truth.shape:
-        raise ValueError(f"truth must have the shape of predicted {predicted.shape}, got {truth.shape}")
-    tolerance = check_int(tolerance, "tolerance", minimum=0)
-
-    def near(mask):
-        # Grow a mask by `tolerance` pixels in every direction (a square).
-        if tolerance == 0:
-            return mask
-        return ndi.binary_dilation(mask, structure=np.ones((2 * tolerance + 1,) * 2, bool))
-
-    correct = np.count_nonzero(predicted & near(truth))
-    found = np.count_nonzero(truth & near(predicted))
-    precision = correct / max(np.count_nonzero(predicted), 1)
-    recall = found / max(np.count_nonzero(truth), 1)
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
-    return {"precision": float(precision), "recall": float(recall), "f1": float(f1)}
-
-
-# --------------------------------------------------------------------------
-# Detection (notebook 18)
-# --------------------------------------------------------------------------
 
 #: Names of the twelve numbers of COCO's summary, in pycocotools' order.
 COCO_STAT_NAMES = (
@@ -222,34 +174,6 @@ def average_precision(recall, precision, method="all-point"):
     return float(np.sum((r[step + 1] - r[step]) * p[step + 1]))
 
 
-def _check_image_dicts(items, name, keys):
-    if not isinstance(items, (list, tuple)):
-        raise TypeError(f"{name} must be a list with one dict per image, got {type(items).__name__}")
-    out = []
-    for i, item in enumerate(items):
-        if not isinstance(item, dict) or not set(keys) <= set(item):
-            raise TypeError(f"{name}[{i}] must be a dict with keys {keys}, got {item!r:.80}")
-        boxes = np.asarray(_as_numpy(item["boxes"]), dtype=np.float64)
-        boxes = boxes.reshape(0, 4) if boxes.size == 0 else boxes
-        boxes = check_array(boxes, f"{name}[{i}]['boxes']", ndim=2, allow_empty=True)
-        if boxes.shape[1] != 4 or np.any(boxes[:, 2:] < boxes[:, :2]):
-            raise ValueError(f"{name}[{i}]['boxes'] must be (N, 4) corners (x1, y1, x2, y2) with "
-                             f"x2 >= x1 and y2 >= y1, got shape {boxes.shape}")
-        entry = {"boxes": boxes}
-        for key in keys[1:] + tuple(k for k in ("areas",) if k in item):
-            value = check_array(_as_numpy(item[key]), f"{name}[{i}][{key!r}]", ndim=1, allow_empty=True)
-            if value.shape[0] != boxes.shape[0]:
-                raise ValueError(f"{name}[{i}][{key!r}] must have one value per box ({boxes.shape[0]}), "
-                                 f"got shape {value.shape}")
-            entry[key] = value
-        out.append(entry)
-    return out
-
-
-def _as_numpy(value):
-    return value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
-
-
 def evaluate_detections(predictions, ground_truth, iou_thresholds=None, max_detections=(1, 10, 100),
                         area_ranges=None, return_arrays=False):
     """COCO's box evaluation: AP@[.5:.95], AP50, AP75, AP by size, AR@1/10/100, AR by size.
@@ -292,10 +216,9 @@ def evaluate_detections(predictions, ground_truth, iou_thresholds=None, max_dete
         ``precision`` (T, 101, K, 4, 3), ``recall`` (T, K, 4, 3) (-1 where
         undefined), ``classes`` (K,), ``iou_thresholds``, ``recall_points``.
     """
-    from .boxes import box_iou
 
-    preds = _check_image_dicts(predictions, "predictions", ("boxes", "scores", "labels"))
-    truths = _check_image_dicts(ground_truth, "ground_truth", ("boxes", "labels"))
+    preds = check_image_dicts(predictions, "predictions", ("boxes", "scores", "labels"))
+    truths = check_image_dicts(ground_truth, "ground_truth", ("boxes", "labels"))
     if len(preds) != len(truths):
         raise ValueError(f"predictions must have one entry per image of ground_truth ({len(truths)}), "
                          f"got {len(preds)}")
@@ -392,65 +315,3 @@ def evaluate_detections(predictions, ground_truth, iou_thresholds=None, max_dete
         return stats
     return stats, {"precision": precision, "recall": recall, "classes": classes,
                    "iou_thresholds": thresholds, "recall_points": _RECALL_POINTS.copy()}
-
-
-def to_coco_ground_truth(ground_truth, image_sizes, classes=None):
-    """Ground truth as a COCO dictionary (boxes only), for ``pycocotools.coco.COCO``.
-
-    Parameters
-    ----------
-    ground_truth : list of dict
-        As for :func:`evaluate_detections`: ``boxes``, ``labels``, optional
-        ``areas``.
-    image_sizes : (height, width) or list of them
-        Size of every image (one pair for all, or one per image).
-    classes : sequence of int, optional
-        Category ids to list; default the labels that occur.
-
-    Returns
-    -------
-    dict
-        ``images`` (ids 1, 2, ...), ``annotations`` (bbox ``[x, y, w, h]``,
-        area, iscrowd 0, ids from 1) and ``categories``.
-    """
-    truths = _check_image_dicts(ground_truth, "ground_truth", ("boxes", "labels"))
-    if len(image_sizes) == 2 and np.ndim(image_sizes[0]) == 0:
-        image_sizes = [image_sizes] * len(truths)
-    if len(image_sizes) != len(truths):
-        raise ValueError(f"image_sizes must give one (height, width) per image ({len(truths)}), got {len(image_sizes)}")
-    if classes is None:
-        classes = np.unique(np.concatenate([t["labels"] for t in truths] + [np.zeros(0, int)]))
-    images, annotations = [], []
-    for i, (truth, (height, width)) in enumerate(zip(truths, image_sizes)):
-        images.append({"id": i + 1, "height": int(height), "width": int(width)})
-        boxes = truth["boxes"]
-        areas = truth.get("areas", (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))
-        for box, label, area in zip(boxes, truth["labels"], areas):
-            x1, y1, x2, y2 = (float(v) for v in box)
-            annotations.append({"id": len(annotations) + 1, "image_id": i + 1, "category_id": int(label),
-                                "bbox": [x1, y1, x2 - x1, y2 - y1], "area": float(area), "iscrowd": 0})
-    categories = [{"id": int(c), "name": str(int(c))} for c in classes]
-    return {"images": images, "annotations": annotations, "categories": categories}
-
-
-def to_coco_detections(predictions):
-    """Detections as COCO's result list: one dict per box, image ids from 1.
-
-    Parameters
-    ----------
-    predictions : list of dict
-        ``boxes`` (corners), ``scores``, ``labels`` per image.
-
-    Returns
-    -------
-    list of dict
-        ``{"image_id", "category_id", "bbox": [x, y, w, h], "score"}``.
-    """
-    preds = _check_image_dicts(predictions, "predictions", ("boxes", "scores", "labels"))
-    results = []
-    for i, pred in enumerate(preds):
-        for box, score, label in zip(pred["boxes"], pred["scores"], pred["labels"]):
-            x1, y1, x2, y2 = (float(v) for v in box)
-            results.append({"image_id": i + 1, "category_id": int(label), "bbox": [x1, y1, x2 - x1, y2 - y1],
-                            "score": float(score)})
-    return results

@@ -12,10 +12,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from course_utils import animation  # noqa: E402
-from course_utils.animation import MAX_FRAMES, Animation, animate  # noqa: E402
+from course_utils.viz import animate, Animation, MAX_FRAMES  # noqa: E402
+from course_utils.viz import animation  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _parabola(frames=(-1, -0.5, 0, 0.5, 1), **kwargs):
@@ -72,7 +72,7 @@ def test_two_players_in_one_process_get_different_ids():
 def test_html_is_byte_identical_between_processes():
     script = (
         "import matplotlib; matplotlib.use('Agg')\n"
-        "import sys; sys.path.insert(0, 'tests')\n"
+        "import sys; sys.path.insert(0, 'tests/viz')\n"
         "from test_animation import _parabola\n"
         "import hashlib; print(hashlib.sha256(_parabola()[0].to_html().encode()).hexdigest())\n"
     )

@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from course_utils import plotting  # noqa: E402
+from course_utils import viz  # noqa: E402
 
 GRAY = np.arange(48, dtype=np.uint8).reshape(6, 8)
 RGB = np.zeros((6, 8, 3), dtype=np.uint8)
@@ -31,7 +31,7 @@ def _titles(fig):
 
 
 def test_show_images_one_axes_per_image_with_titles():
-    fig = plotting.show_images([GRAY, RGB, GRAY.astype(float)], titles=["a", "b", "c"])
+    fig = viz.show_images([GRAY, RGB, GRAY.astype(float)], titles=["a", "b", "c"])
     assert isinstance(fig, Figure)
     assert len(fig.axes) == 3
     assert _titles(fig) == ["a", "b", "c"]
@@ -40,33 +40,33 @@ def test_show_images_one_axes_per_image_with_titles():
 
 
 def test_show_images_grid_drops_unused_cells():
-    fig = plotting.show_images(np.zeros((7, 5, 5)), ncols=3)
+    fig = viz.show_images(np.zeros((7, 5, 5)), ncols=3)
     assert len(fig.axes) == 7
     rows = {ax.get_subplotspec().rowspan.start for ax in fig.axes}
     assert rows == {0, 1, 2}
 
 
 def test_show_images_accepts_stacks_and_single_image():
-    assert len(plotting.show_images(np.zeros((4, 6, 6, 3))).axes) == 4
-    assert len(plotting.show_images(GRAY).axes) == 1
+    assert len(viz.show_images(np.zeros((4, 6, 6, 3))).axes) == 4
+    assert len(viz.show_images(GRAY).axes) == 1
 
 
 def test_show_images_number_titles_and_suptitle():
     labels = np.array([3, 1, 4])
-    fig = plotting.show_images(np.zeros((3, 5, 5)), titles=labels, suptitle="digits")
+    fig = viz.show_images(np.zeros((3, 5, 5)), titles=labels, suptitle="digits")
     assert _titles(fig) == ["3", "1", "4"]
     assert fig.get_suptitle() == "digits"
 
 
 def test_show_images_uint8_gray_uses_full_range_unless_told():
-    fig = plotting.show_images([GRAY, GRAY], vmin=None)
+    fig = viz.show_images([GRAY, GRAY], vmin=None)
     assert fig.axes[0].images[0].get_clim() == (0, 255)
-    fig = plotting.show_images([GRAY], vmin=10, vmax=20)
+    fig = viz.show_images([GRAY], vmin=10, vmax=20)
     assert fig.axes[0].images[0].get_clim() == (10, 20)
 
 
 def test_show_pair():
-    fig = plotting.show_pair(GRAY, RGB)
+    fig = viz.show_pair(GRAY, RGB)
     assert len(fig.axes) == 2
     assert _titles(fig) == ["before", "after"]
     assert all(len(ax.images) == 1 for ax in fig.axes)
@@ -93,16 +93,16 @@ def test_show_pair():
 )
 def test_show_images_rejects_bad_input(kwargs, error, argument):
     with pytest.raises(error, match=argument):
-        plotting.show_images(**kwargs)
+        viz.show_images(**kwargs)
 
 
 def test_show_pair_rejects_bad_input():
     with pytest.raises(ValueError, match="before"):
-        plotting.show_pair(np.zeros(3), GRAY)
+        viz.show_pair(np.zeros(3), GRAY)
     with pytest.raises(ValueError, match="after"):
-        plotting.show_pair(GRAY, np.zeros((2, 2, 2, 2)))
+        viz.show_pair(GRAY, np.zeros((2, 2, 2, 2)))
     with pytest.raises(ValueError, match="titles"):
-        plotting.show_pair(GRAY, GRAY, titles=("one", "two", "three"))
+        viz.show_pair(GRAY, GRAY, titles=("one", "two", "three"))
 
 
 # --------------------------------------------------------------------------
@@ -111,7 +111,7 @@ def test_show_pair_rejects_bad_input():
 
 
 def test_plot_histogram_one_bar_per_uint8_level():
-    fig = plotting.plot_histogram(GRAY, title="pixels", xlabel="grey level")
+    fig = viz.plot_histogram(GRAY, title="pixels", xlabel="grey level")
     (ax,) = fig.axes
     assert len(ax.patches) == 48  # levels 0..47, one bar each
     assert ax.get_title() == "pixels" and ax.get_xlabel() == "grey level"
@@ -120,7 +120,7 @@ def test_plot_histogram_one_bar_per_uint8_level():
 
 def test_plot_histogram_float_bins_density_and_given_axes():
     fig, ax = plt.subplots()
-    returned = plotting.plot_histogram(np.linspace(0, 1, 100), bins=10, ax=ax, density=True)
+    returned = viz.plot_histogram(np.linspace(0, 1, 100), bins=10, ax=ax, density=True)
     assert returned is fig
     assert len(ax.patches) == 10
     assert ax.get_ylabel() == "density"
@@ -142,12 +142,12 @@ def test_plot_histogram_float_bins_density_and_given_axes():
 )
 def test_plot_histogram_rejects_bad_input(kwargs, error, argument):
     with pytest.raises(error, match=argument):
-        plotting.plot_histogram(**kwargs)
+        viz.plot_histogram(**kwargs)
 
 
 def test_plot_bars_draws_given_heights_with_labels():
     heights = np.array([3.0, 1.0, 2.0])
-    fig = plotting.plot_bars(heights, labels=["a", "b", "c"], title="LBP")
+    fig = viz.plot_bars(heights, labels=["a", "b", "c"], title="LBP")
     (ax,) = fig.axes
     assert [p.get_height() for p in ax.patches] == [3.0, 1.0, 2.0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
@@ -156,11 +156,11 @@ def test_plot_bars_draws_given_heights_with_labels():
 
 def test_plot_bars_rejects_bad_input():
     with pytest.raises(ValueError, match="heights"):
-        plotting.plot_bars(np.ones((2, 2)))
+        viz.plot_bars(np.ones((2, 2)))
     with pytest.raises(ValueError, match="labels"):
-        plotting.plot_bars([1, 2, 3], labels=["a", "b"])
+        viz.plot_bars([1, 2, 3], labels=["a", "b"])
     with pytest.raises(TypeError, match="ylabel"):
-        plotting.plot_bars([1, 2], ylabel=5)
+        viz.plot_bars([1, 2], ylabel=5)
 
 
 # --------------------------------------------------------------------------
@@ -171,7 +171,7 @@ def test_plot_bars_rejects_bad_input():
 def test_show_overlay_draws_image_and_coloured_mask():
     mask = np.zeros(GRAY.shape, dtype=bool)
     mask[2:4, 3:5] = True
-    fig = plotting.show_overlay(GRAY, mask, color="blue", alpha=0.25, title="edges")
+    fig = viz.show_overlay(GRAY, mask, color="blue", alpha=0.25, title="edges")
     (ax,) = fig.axes
     assert len(ax.images) == 2
     assert ax.get_title() == "edges"
@@ -181,7 +181,7 @@ def test_show_overlay_draws_image_and_coloured_mask():
 
 
 def test_show_overlay_on_rgb_with_zero_one_mask():
-    fig = plotting.show_overlay(RGB, np.eye(6, 8, dtype=int))
+    fig = viz.show_overlay(RGB, np.eye(6, 8, dtype=int))
     assert len(fig.axes[0].images) == 2
 
 
@@ -198,25 +198,25 @@ def test_show_overlay_on_rgb_with_zero_one_mask():
 def test_show_overlay_rejects_bad_input(kwargs, error, argument):
     kwargs = {"image": GRAY, **kwargs}
     with pytest.raises(error, match=argument):
-        plotting.show_overlay(**kwargs)
+        viz.show_overlay(**kwargs)
 
 
 def test_show_vector_field_over_image_and_alone():
     u = np.ones(GRAY.shape)
     v = np.zeros(GRAY.shape)
-    fig = plotting.show_vector_field(u, v, image=GRAY, step=2, title="flow")
+    fig = viz.show_vector_field(u, v, image=GRAY, step=2, title="flow")
     (ax,) = fig.axes
     assert len(ax.images) == 1 and len(ax.collections) == 1
     assert len(ax.collections[0].U) == 3 * 4  # rows 0,2,4 x cols 0,2,4,6
     assert ax.get_title() == "flow"
-    fig = plotting.show_vector_field(u, v)
+    fig = viz.show_vector_field(u, v)
     assert len(fig.axes[0].images) == 0 and len(fig.axes[0].collections) == 1
 
 
 def test_show_vector_field_rejects_bad_input():
     with pytest.raises(ValueError, match="v must have the same shape"):
-        plotting.show_vector_field(np.ones((4, 4)), np.ones((4, 5)))
+        viz.show_vector_field(np.ones((4, 4)), np.ones((4, 5)))
     with pytest.raises(ValueError, match="image"):
-        plotting.show_vector_field(np.ones((4, 4)), np.ones((4, 4)), image=GRAY)
+        viz.show_vector_field(np.ones((4, 4)), np.ones((4, 4)), image=GRAY)
     with pytest.raises(ValueError, match="step"):
-        plotting.show_vector_field(np.ones((4, 4)), np.ones((4, 4)), step=0)
+        viz.show_vector_field(np.ones((4, 4)), np.ones((4, 4)), step=0)

@@ -19,7 +19,7 @@ JavaScript:
 Example (a point moving along a parabola)::
 
     import matplotlib.pyplot as plt
-    from course_utils.animation import animate
+    from course_utils.viz.animation import animate
 
     fig, ax = plt.subplots(figsize=(3, 2))
     ax.set(xlim=(-1, 1), ylim=(0, 1))
@@ -37,20 +37,26 @@ Keep animations small (a few dozen frames, small figures, the notebooks'
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable, Iterable
 import hashlib
 import io
 import itertools
-from collections.abc import Callable, Iterable
 
-from ._checks import check_choice, check_int, check_number
+from .._checks import check_choice, check_int, check_number
 
-__all__ = ["MAX_FRAMES", "Animation", "animate"]
+__all__ = [
+    "MAX_FRAMES",
+    "Animation",
+    "animate",
+]
+
 
 #: Most frames one animation may hold; more usually means a frame list that
 #: was meant to be subsampled, and would bloat the notebook file.
 MAX_FRAMES = 200
 
 _MODES = ("loop", "once", "reflect")
+
 # Counts players created in this process, so that two identical animations
 # shown in one notebook still get different element ids (deterministic: a
 # notebook run top to bottom creates them in the same order every time).
@@ -217,8 +223,8 @@ def animate(fig, update: Callable, frames, *, fps=2.0, mode="loop", start=0, dpi
         Displays as an HTML player when it is the value of a cell; its
         ``frames`` attribute holds the PNG bytes of every frame.
     """
-    import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
+    import matplotlib.pyplot as plt
 
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")

@@ -16,28 +16,28 @@ import torch
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from course_utils import data, metrics
-from course_utils import datasets as D
-from course_utils.plotting import show_detections
+from course_utils import data, detection, metrics
+from course_utils.viz import show_detections
+from course_utils.data.scenes import _overlap
 
 
 @pytest.fixture(scope="module")
 def scenes():
-    return D.make_scenes(60, "train", seed=3, clutter=2, noise=0.05)
+    return data.make_scenes(60, "train", seed=3, clutter=2, noise=0.05)
 
 
 def test_scenes_are_deterministic_and_seeds_differ():
-    a, b = D.make_scenes(10, seed=1), D.make_scenes(10, seed=1)
+    a, b = data.make_scenes(10, seed=1), data.make_scenes(10, seed=1)
     np.testing.assert_array_equal(a.images, b.images)
     for ta, tb in zip(a.targets, b.targets):
         for key in ta:
             np.testing.assert_array_equal(ta[key], tb[key])
-    assert not np.array_equal(a.images, D.make_scenes(10, seed=2).images)
+    assert not np.array_equal(a.images, data.make_scenes(10, seed=2).images)
 
 
 def test_train_and_val_use_disjoint_source_digits():
-    train = D.make_scenes(150, "train")
-    val = D.make_scenes(150, "val")
+    train = data.make_scenes(150, "train")
+    val = data.make_scenes(150, "val")
     train_src = np.concatenate([t["source"] for t in train.targets])
     val_src = np.concatenate([t["source"] for t in val.targets])
     train_idx, val_idx = data.mnist_split()
@@ -63,12 +63,12 @@ def test_targets_are_consistent(scenes):
         # pixels are a little smaller, so their overlap can exceed it slightly
         for i in range(k):
             for j in range(i):
-                assert D._overlap(t["boxes"][i], t["boxes"][j]) <= scenes.settings["max_overlap"] + 0.1
+                assert _overlap(t["boxes"][i], t["boxes"][j]) <= scenes.settings["max_overlap"] + 0.1
 
 
 def test_statistics_cover_every_size_bucket_and_class():
-    scenes = D.make_scenes(300, "train")
-    stats = D.scene_statistics(scenes)
+    scenes = data.make_scenes(300, "train")
+    stats = data.scene_statistics(scenes)
     assert stats["objects_per_image"].sum() == 300
     assert 1.8 < stats["mean_objects"] < 3
     assert all(stats["sizes"][name] > 0.1 * stats["areas"].size for name in ("small", "medium", "large"))
@@ -77,39 +77,39 @@ def test_statistics_cover_every_size_bucket_and_class():
 
 def test_generation_is_fast():
     start = time.perf_counter()
-    D.make_scenes(300, "val", clutter=2, noise=0.05)
+    data.make_scenes(300, "val", clutter=2, noise=0.05)
     assert time.perf_counter() - start < 10, "300 scenes should take seconds, not minutes"
 
 
 def test_options_canvas_digit_range_and_empty_scenes():
-    big = D.make_scenes(5, canvas_size=200, digits=(3, 3), scale=(0.2, 0.3))
+    big = data.make_scenes(5, canvas_size=200, digits=(3, 3), scale=(0.2, 0.3))
     assert big.images.shape == (5, 200, 200) and big.canvas_size == (200, 200)
     assert all(len(t["labels"]) == 3 for t in big.targets)
-    empty = D.make_scenes(3, digits=(0, 0))
+    empty = data.make_scenes(3, digits=(0, 0))
     assert all(len(t["labels"]) == 0 and t["masks"].shape == (0, 128, 128) for t in empty.targets)
     assert empty.images.max() == 0
-    assert D.make_scenes(0).images.shape == (0, 128, 128)
+    assert data.make_scenes(0).images.shape == (0, 128, 128)
 
 
 def test_semantic_mask_labels_pixels(scenes):
     t = scenes.targets[0]
-    sem = D.semantic_mask(t, scenes.canvas_size)
+    sem = data.semantic_mask(t, scenes.canvas_size)
     for mask, label in zip(t["masks"], t["labels"]):
         assert (sem[mask] >= 1).all()
     assert (sem[~t["masks"].any(0)] == 0).all()
 
 
 def test_torch_dataset_and_collate(scenes):
-    ds = D.SceneDataset(scenes, label_offset=1)
+    ds = data.SceneDataset(scenes, label_offset=1)
     image, target = ds[4]
     assert image.shape == (1, 128, 128) and image.dtype == torch.float32
     assert target["boxes"].dtype == torch.float32 and target["labels"].dtype == torch.int64
     np.testing.assert_array_equal(target["labels"].numpy(), scenes.targets[4]["labels"] + 1)
     assert target["masks"].shape[0] == len(target["labels"]) and target["image_id"] == 4
-    loader = torch.utils.data.DataLoader(ds, batch_size=8, collate_fn=D.detection_collate)
+    loader = torch.utils.data.DataLoader(ds, batch_size=8, collate_fn=data.detection_collate)
     images, targets = next(iter(loader))
     assert images.shape == (8, 1, 128, 128) and len(targets) == 8
-    assert "masks" not in D.SceneDataset(scenes, with_masks=False)[0][1]
+    assert "masks" not in data.SceneDataset(scenes, with_masks=False)[0][1]
     with pytest.raises(IndexError):
         ds[len(ds)]
 
@@ -118,7 +118,7 @@ def test_torch_dataset_and_collate(scenes):
 # deprecates; the masks are still right, and it is pycocotools' line to fix.
 @pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
 def test_coco_export_loads_in_pycocotools_and_round_trips(scenes):
-    coco_dict = json.loads(json.dumps(D.to_coco(scenes)))  # JSON-safe
+    coco_dict = json.loads(json.dumps(data.to_coco(scenes)))  # JSON-safe
     with contextlib.redirect_stdout(io.StringIO()):
         coco = COCO()
         coco.dataset = coco_dict
@@ -147,7 +147,7 @@ def test_coco_export_loads_in_pycocotools_and_round_trips(scenes):
 
 
 def test_area_ranges_scale_with_canvas():
-    r = D.scene_area_ranges(128)
+    r = data.scene_area_ranges(128)
     assert r["small"][1] == pytest.approx(12.8**2) and r["large"][0] == pytest.approx(32.0**2)
     assert list(r) == list(metrics.COCO_AREA_RANGES)
 
@@ -167,14 +167,14 @@ def test_area_ranges_scale_with_canvas():
 )
 def test_bad_arguments_raise_clear_errors(kwargs, error, words):
     with pytest.raises(error) as info:
-        D.make_scenes(**kwargs)
+        data.make_scenes(**kwargs)
     assert words in str(info.value)
 
 
 def test_show_detections_draws_boxes_captions_and_masks(scenes):
     t = scenes.targets[1]
     fig = show_detections(scenes.images[1], t["boxes"], t["labels"], scores=np.linspace(1, 0.5, len(t["labels"])),
-                          masks=t["masks"], class_names=D.DIGIT_NAMES, title="scene")
+                          masks=t["masks"], class_names=data.DIGIT_NAMES, title="scene")
     ax = fig.axes[0]
     assert len(ax.patches) == len(t["labels"]) and len(ax.texts) == len(t["labels"])
     assert len(ax.images) == 1 + len(t["labels"])
@@ -195,7 +195,7 @@ def test_show_detections_draws_boxes_captions_and_masks(scenes):
 
 
 def test_noisy_detections_quality_follows_jitter(scenes):
-    exact = D.noisy_detections(scenes.targets, 128, seed=0, jitter=0.0, copies=(1, 1), false_positives=(0, 0),
+    exact = detection.noisy_detections(scenes.targets, 128, seed=0, jitter=0.0, copies=(1, 1), false_positives=(0, 0),
                                wrong_class=0.0)
     for d, t in zip(exact, scenes.targets):
         np.testing.assert_allclose(d["boxes"], t["boxes"])
@@ -203,13 +203,13 @@ def test_noisy_detections_quality_follows_jitter(scenes):
         assert d["boxes"].dtype == np.float32 and d["scores"].dtype == np.float32
     perfect = metrics.evaluate_detections(exact, scenes.targets)
     assert perfect["AP"] == pytest.approx(1.0)
-    aps = [metrics.evaluate_detections(D.noisy_detections(scenes.targets, 128, seed=0, jitter=j), scenes.targets)["AP"]
+    aps = [metrics.evaluate_detections(detection.noisy_detections(scenes.targets, 128, seed=0, jitter=j), scenes.targets)["AP"]
            for j in (0.02, 0.1, 0.3)]
     assert aps[0] > aps[1] > aps[2]
-    noisy = D.noisy_detections(scenes.targets, 128, seed=1, copies=(2, 2), false_positives=(3, 3))
+    noisy = detection.noisy_detections(scenes.targets, 128, seed=1, copies=(2, 2), false_positives=(3, 3))
     for d, t in zip(noisy, scenes.targets):
         assert len(d["scores"]) == 2 * len(t["labels"]) + 3
         assert d["boxes"].min() >= 0 and d["boxes"].max() <= 128
         assert np.all(d["boxes"][:, 2:] >= d["boxes"][:, :2])
     with pytest.raises(ValueError, match="wrong_class must be <= 1"):
-        D.noisy_detections(scenes.targets, 128, wrong_class=2)
+        detection.noisy_detections(scenes.targets, 128, wrong_class=2)

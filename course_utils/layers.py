@@ -1,10 +1,11 @@
-"""Neural-network layers in NumPy, each with its forward and backward pass.
+"""Neural-network layers in NumPy, each with its forward and backward pass (CS231n's ``layers.py``).
 
 Every layer is a pair of functions: ``*_forward`` returns the output and a
 ``cache`` (what the backward pass needs), ``*_backward`` takes the gradient
 of the loss with respect to the output (``dout``) and the cache, and returns
 the gradients with respect to the inputs and parameters. Losses return the
-loss and its gradient at once.
+loss and its gradient at once.  (The module was called ``nn``, which hid
+``torch.nn`` in the notebooks that use both.)
 
 The tests check, in float64:
 
@@ -17,6 +18,7 @@ The tests check, in float64:
 
 Conventions: a batch is the first axis; a linear layer stores its weight as
 ``(out_features, in_features)`` like ``torch.nn.Linear``, so ``y = x W^T + b``.
+Weight initializations (zero, small, Xavier, He) live here too.
 """
 
 from __future__ import annotations
@@ -44,19 +46,9 @@ __all__ = [
     "batchnorm_backward",
     "numerical_gradient",
     "relative_error",
-    "logistic_forward",
-    "logistic_gradients",
-    "train_logistic_regression",
-    "init_mlp",
-    "mlp_loss_and_gradients",
-    "init_weight",
     "INIT_METHODS",
+    "init_weight",
 ]
-
-
-# ---------------------------------------------------------------------------
-# Linear layer and activations
-# ---------------------------------------------------------------------------
 
 
 def linear_forward(x, w, b):
@@ -152,11 +144,6 @@ def tanh_backward(dout, cache):
     return np.asarray(dout) * (1 - t**2)
 
 
-# ---------------------------------------------------------------------------
-# Losses
-# ---------------------------------------------------------------------------
-
-
 def softmax(logits):
     """Softmax over the last axis, ``exp(z_k) / sum_j exp(z_j)``.
 
@@ -241,11 +228,6 @@ def binary_cross_entropy(probs, targets):
     eps = 1e-12  # only matters at a = 0 or 1, where the derivative is infinite
     dprobs = (probs - targets) / np.maximum(probs * (1 - probs), eps) / probs.size
     return float(loss), dprobs
-
-
-# ---------------------------------------------------------------------------
-# Dropout and batch normalization
-# ---------------------------------------------------------------------------
 
 
 def dropout_forward(x, p=0.5, training=True, rng=None, mask=None):
@@ -393,11 +375,6 @@ def batchnorm_backward(dout, cache):
     return dx, dgamma, dbeta
 
 
-# ---------------------------------------------------------------------------
-# Gradient checking
-# ---------------------------------------------------------------------------
-
-
 def numerical_gradient(f, x, h=1e-5):
     """Central-difference gradient of a scalar function, one entry at a time.
 
@@ -448,90 +425,6 @@ def relative_error(a, b):
     return 0.0 if denominator == 0 else float(np.linalg.norm(a - b) / denominator)
 
 
-# ---------------------------------------------------------------------------
-# Logistic regression: one neuron trained by gradient descent
-# ---------------------------------------------------------------------------
-
-
-def logistic_forward(x, w, b):
-    """Probabilities ``a = sigmoid(x w + b)`` of a logistic-regression neuron.
-
-    Parameters
-    ----------
-    x : (N, D) array_like
-    w : (D,) array_like
-    b : float
-    """
-    x = check_array(x, "x", ndim=2)
-    w = check_array(w, "w", ndim=1)
-    if w.shape[0] != x.shape[1]:
-        raise ValueError(f"w must have shape ({x.shape[1]},) to match x, got {w.shape}")
-    return sigmoid(x @ w + check_number(b, "b"))
-
-
-def logistic_gradients(x, a, y):
-    """Gradients of the mean BCE of a logistic neuron.
-
-    With ``dz = a - y`` (the loss's derivative through the sigmoid):
-    ``dw = x^T dz / N`` and ``db = mean(dz)``.
-    """
-    x = check_array(x, "x", ndim=2)
-    dz = check_array(a, "a", ndim=1) - check_array(y, "y", ndim=1)
-    return x.T @ dz / x.shape[0], float(dz.mean())
-
-
-def train_logistic_regression(x, y, lr=0.1, steps=100):
-    """Gradient descent for logistic regression, written out.
-
-    Initialize ``w = 0, b = 0``, then repeat: forward pass, loss, gradients,
-    update.
-
-    Parameters
-    ----------
-    x : (N, D) array_like
-        Features.
-    y : (N,) array_like
-        Labels 0 or 1.
-    lr : float
-        Learning rate (> 0).
-    steps : int
-        Number of updates.
-
-    Returns
-    -------
-    w : (D,) ndarray
-    b : float
-    losses : list of float
-        The loss before each update.
-    """
-    x = check_array(x, "x", ndim=2)
-    y = check_array(y, "y", ndim=1)
-    if y.shape[0] != x.shape[0]:
-        raise ValueError(f"y must have one label per row of x ({x.shape[0]}), got {y.shape[0]}")
-    if not np.all((y == 0) | (y == 1)):
-        raise ValueError("y must contain only 0 and 1")
-    lr = check_number(lr, "lr", minimum=0.0, strict_minimum=True)
-    steps = check_int(steps, "steps", minimum=1)
-    w, b = np.zeros(x.shape[1]), 0.0                  # 1. initialize
-    losses = []
-    for _ in range(steps):
-        a = logistic_forward(x, w, b)                 # 2. forward
-        losses.append(binary_cross_entropy(a, y)[0])  # 3. loss
-        dw, db = logistic_gradients(x, a, y)          # 4. gradients
-        w, b = w - lr * dw, b - lr * db               # 5. update
-    return w, b, losses
-
-
-# ---------------------------------------------------------------------------
-# A small MLP with a hand-written backward pass
-# ---------------------------------------------------------------------------
-
-_ACTIVATIONS = {
-    "relu": (relu_forward, relu_backward),
-    "sigmoid": (sigmoid_forward, sigmoid_backward),
-    "tanh": (tanh_forward, tanh_backward),
-}
-
 #: Standard deviation of each initialization for a layer with ``fan_in`` inputs
 #: and ``fan_out`` outputs ("small" is a fixed 0.01).
 INIT_METHODS = {
@@ -552,48 +445,3 @@ def init_weight(fan_in, fan_out, method="he", rng=None):
     fan_out = check_int(fan_out, "fan_out", minimum=1)
     std = INIT_METHODS[check_choice(method, "method", INIT_METHODS)](fan_in, fan_out)
     return np.random.default_rng(rng).standard_normal((fan_out, fan_in)) * std
-
-
-def init_mlp(sizes, method="he", seed=0):
-    """Parameters ``{"W1", "b1", "W2", ...}`` of an MLP with layer ``sizes`` (inputs first)."""
-    if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
-        raise TypeError(f"sizes must be a list of at least two layer widths, got {sizes!r}")
-    sizes = [check_int(s, f"sizes[{i}]", minimum=1) for i, s in enumerate(sizes)]
-    rng = np.random.default_rng(seed)
-    params = {}
-    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-        params[f"W{i}"] = init_weight(fan_in, fan_out, method, rng)
-        params[f"b{i}"] = np.zeros(fan_out)
-    return params
-
-
-def mlp_loss_and_gradients(params, x, labels, activation="relu"):
-    """Softmax cross-entropy of an MLP and the gradient of every parameter.
-
-    Forward: ``h = act(linear(h))`` for each hidden layer, a last linear
-    layer gives the logits. Backward: the same layers in reverse, each
-    backward function fed the gradient of the layer above.
-
-    Returns
-    -------
-    loss : float
-    grads : dict
-        Same keys and shapes as ``params``.
-    """
-    act_forward, act_backward = _ACTIVATIONS[check_choice(activation, "activation", _ACTIVATIONS)]
-    n_layers = len(params) // 2
-    h, caches = check_array(x, "x", ndim=2), []
-    for i in range(1, n_layers + 1):                      # forward
-        h, linear_cache = linear_forward(h, params[f"W{i}"], params[f"b{i}"])
-        act_cache = None
-        if i < n_layers:
-            h, act_cache = act_forward(h)
-        caches.append((linear_cache, act_cache))
-    loss, dh = softmax_cross_entropy(h, labels)
-    grads = {}
-    for i in range(n_layers, 0, -1):                      # backward
-        linear_cache, act_cache = caches[i - 1]
-        if act_cache is not None:
-            dh = act_backward(dh, act_cache)
-        dh, grads[f"W{i}"], grads[f"b{i}"] = linear_backward(dh, linear_cache)
-    return loss, grads

@@ -13,16 +13,16 @@ import pytest
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from course_utils import metrics as M
+from course_utils import data, metrics
 
 
 def coco_eval(ground_truth, predictions, image_size=(300, 300), area_ranges=None, max_dets=None):
     """Run pycocotools on our data; return the COCOeval object (quietly)."""
     with contextlib.redirect_stdout(io.StringIO()):
         gt = COCO()
-        gt.dataset = M.to_coco_ground_truth(ground_truth, image_size)
+        gt.dataset = data.to_coco_ground_truth(ground_truth, image_size)
         gt.createIndex()
-        results = M.to_coco_detections(predictions)
+        results = data.to_coco_detections(predictions)
         dt = gt.loadRes(results) if results else COCO()
         if not results:
             dt.dataset = {"images": gt.dataset["images"], "annotations": [], "categories": gt.dataset["categories"]}
@@ -70,13 +70,13 @@ def random_scene(n_images, seed, n_classes=3, max_gt=6, max_dt=30, size=200.0, i
 
 
 def assert_same_as_coco(gt, pred, **kwargs):
-    ours, arrays = M.evaluate_detections(pred, gt, return_arrays=True, area_ranges=kwargs.get("area_ranges"),
+    ours, arrays = metrics.evaluate_detections(pred, gt, return_arrays=True, area_ranges=kwargs.get("area_ranges"),
                                          max_detections=kwargs.get("max_dets") or (1, 10, 100))
     ev = coco_eval(gt, pred, **kwargs)
     # pycocotools' summarize() reads AP (its first number) at maxDets == 100 literally, so with other
     # limits it prints -1; we read it at the last limit, as it does for AP50 and AP75.
     first = 0 if 100 in ev.params.maxDets else 1
-    np.testing.assert_allclose([ours[k] for k in M.COCO_STAT_NAMES][first:], ev.stats[first:], rtol=0, atol=1e-6)
+    np.testing.assert_allclose([ours[k] for k in metrics.COCO_STAT_NAMES][first:], ev.stats[first:], rtol=0, atol=1e-6)
     # classes listed by pycocotools are those of the ground truth
     keep = np.isin(arrays["classes"], [c["id"] for c in ev.cocoGt.dataset["categories"]])
     np.testing.assert_allclose(arrays["precision"][:, :, keep], ev.eval["precision"], rtol=0, atol=1e-6)
@@ -121,11 +121,11 @@ def test_images_without_objects_or_detections_and_classes_without_objects():
 def test_perfect_detections_score_one_and_no_detections_zero():
     gt, _ = random_scene(10, 3, max_gt=5)
     perfect = [{"boxes": g["boxes"], "scores": np.ones(len(g["labels"])), "labels": g["labels"]} for g in gt]
-    stats = M.evaluate_detections(perfect, gt)
+    stats = metrics.evaluate_detections(perfect, gt)
     assert stats["AP"] == pytest.approx(1.0) and stats["AR100"] == pytest.approx(1.0)
     empty = [{"boxes": np.zeros((0, 4)), "scores": np.zeros(0), "labels": np.zeros(0, int)} for _ in gt]
     assert_same_as_coco(gt, empty)
-    assert M.evaluate_detections(empty, gt)["AP"] == 0.0
+    assert metrics.evaluate_detections(empty, gt)["AP"] == 0.0
 
 
 def test_custom_area_ranges_max_detections_and_mask_areas():
@@ -143,7 +143,7 @@ def test_accepts_tensors():
     torch = pytest.importorskip("torch")
     gt, pred = random_scene(8, 5)
     as_t = [{k: torch.as_tensor(v) for k, v in p.items()} for p in pred]
-    assert M.evaluate_detections(as_t, gt) == M.evaluate_detections(pred, gt)
+    assert metrics.evaluate_detections(as_t, gt) == metrics.evaluate_detections(pred, gt)
 
 
 # --------------------------------------------------------------------------
@@ -174,48 +174,48 @@ def test_average_precision_matches_voc_devkit():
         is_tp = rng.random(n) < rng.uniform(0.1, 0.9)
         n_gt = int(is_tp.sum() + rng.integers(0 if is_tp.sum() else 1, 5))
         scores = np.floor(rng.random(n) * [100, 3][trial % 2])
-        precision, recall = M.precision_recall_curve(is_tp, scores, n_gt)
+        precision, recall = metrics.precision_recall_curve(is_tp, scores, n_gt)
         for method, old in (("all-point", False), ("11-point", True)):
-            assert M.average_precision(recall, precision, method) == pytest.approx(
+            assert metrics.average_precision(recall, precision, method) == pytest.approx(
                 voc_ap(recall, precision, old), abs=1e-12)
-    assert M.average_precision(np.array([]), np.array([])) == 0.0
+    assert metrics.average_precision(np.array([]), np.array([])) == 0.0
 
 
 def test_precision_recall_curve_by_hand():
-    precision, recall = M.precision_recall_curve([True, False, True, True], [0.9, 0.8, 0.7, 0.1], 5)
+    precision, recall = metrics.precision_recall_curve([True, False, True, True], [0.9, 0.8, 0.7, 0.1], 5)
     np.testing.assert_allclose(recall, [0.2, 0.2, 0.4, 0.6])
     np.testing.assert_allclose(precision, [1, 0.5, 2 / 3, 0.75])
-    assert M.average_precision(recall, precision) == pytest.approx(0.2 * 1 + 0.4 * 0.75)
+    assert metrics.average_precision(recall, precision) == pytest.approx(0.2 * 1 + 0.4 * 0.75)
 
 
 def test_match_detections_rules():
     iou = np.array([[0.6, 0.7], [0.9, 0.4], [0.55, 0.2]])
     # the first detection takes object 1 (higher IoU), the second takes object 0, the third nothing
-    np.testing.assert_array_equal(M.match_detections(iou, 0.5), [1, 0, -1])
-    np.testing.assert_array_equal(M.match_detections(iou, [0.5, 0.65, 0.95]), [[1, 0, -1], [1, 0, -1], [-1, -1, -1]])
+    np.testing.assert_array_equal(metrics.match_detections(iou, 0.5), [1, 0, -1])
+    np.testing.assert_array_equal(metrics.match_detections(iou, [0.5, 0.65, 0.95]), [[1, 0, -1], [1, 0, -1], [-1, -1, -1]])
     # ties go to the last object; ignored objects only when no ordinary one is free
-    np.testing.assert_array_equal(M.match_detections(np.array([[0.6, 0.6]]), 0.5), [1])
-    assert M.match_detections(np.array([[0.9, 0.6]]), [0.5], gt_ignore=np.array([True, False]))[0, 0] == 1
-    assert M.match_detections(np.zeros((3, 0)), 0.5).tolist() == [-1, -1, -1]
+    np.testing.assert_array_equal(metrics.match_detections(np.array([[0.6, 0.6]]), 0.5), [1])
+    assert metrics.match_detections(np.array([[0.9, 0.6]]), [0.5], gt_ignore=np.array([True, False]))[0, 0] == 1
+    assert metrics.match_detections(np.zeros((3, 0)), 0.5).tolist() == [-1, -1, -1]
 
 
 @pytest.mark.parametrize(
     "call, error, words",
     [
-        (lambda: M.average_precision([0.5, 0.2], [1, 1]), ValueError, "recall must be non-decreasing"),
-        (lambda: M.average_precision([0.5], [1, 1]), ValueError, "precision must have the shape of recall"),
-        (lambda: M.average_precision([0.5], [1], method="101"), ValueError, "method must be one of"),
-        (lambda: M.precision_recall_curve([True], [0.5], 0), ValueError, "n_ground_truth must be >= 1"),
-        (lambda: M.evaluate_detections([{}], [{"boxes": [], "labels": []}]), TypeError, "predictions[0] must be a dict"),
-        (lambda: M.evaluate_detections([], [{"boxes": [], "labels": []}]), ValueError, "one entry per image"),
-        (lambda: M.evaluate_detections([{"boxes": [[2, 0, 1, 1]], "scores": [1], "labels": [0]}],
+        (lambda: metrics.average_precision([0.5, 0.2], [1, 1]), ValueError, "recall must be non-decreasing"),
+        (lambda: metrics.average_precision([0.5], [1, 1]), ValueError, "precision must have the shape of recall"),
+        (lambda: metrics.average_precision([0.5], [1], method="101"), ValueError, "method must be one of"),
+        (lambda: metrics.precision_recall_curve([True], [0.5], 0), ValueError, "n_ground_truth must be >= 1"),
+        (lambda: metrics.evaluate_detections([{}], [{"boxes": [], "labels": []}]), TypeError, "predictions[0] must be a dict"),
+        (lambda: metrics.evaluate_detections([], [{"boxes": [], "labels": []}]), ValueError, "one entry per image"),
+        (lambda: metrics.evaluate_detections([{"boxes": [[2, 0, 1, 1]], "scores": [1], "labels": [0]}],
                                        [{"boxes": [], "labels": []}]), ValueError, "x2 >= x1"),
-        (lambda: M.evaluate_detections([{"boxes": [[0, 0, 1, 1]], "scores": [np.nan], "labels": [0]}],
+        (lambda: metrics.evaluate_detections([{"boxes": [[0, 0, 1, 1]], "scores": [np.nan], "labels": [0]}],
                                        [{"boxes": [], "labels": []}]), ValueError, "finite"),
-        (lambda: M.evaluate_detections([{"boxes": [[0, 0, 1, 1]], "scores": [1, 2], "labels": [0]}],
+        (lambda: metrics.evaluate_detections([{"boxes": [[0, 0, 1, 1]], "scores": [1, 2], "labels": [0]}],
                                        [{"boxes": [], "labels": []}]), ValueError, "one value per box"),
-        (lambda: M.evaluate_detections([], [], area_ranges={"all": (0, 1)}), ValueError, "area_ranges must be"),
-        (lambda: M.evaluate_detections([], [], max_detections=(1, 10)), TypeError, "max_detections must be"),
+        (lambda: metrics.evaluate_detections([], [], area_ranges={"all": (0, 1)}), ValueError, "area_ranges must be"),
+        (lambda: metrics.evaluate_detections([], [], max_detections=(1, 10)), TypeError, "max_detections must be"),
     ],
 )
 def test_bad_arguments_raise_clear_errors(call, error, words):

@@ -15,7 +15,7 @@ import torchvision
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from course_utils import models
+from course_utils import data, models
 
 TORCHVISION_MODELS = {
     "alexnet": 224,
@@ -260,7 +260,6 @@ def test_errors_name_the_argument():
 
 
 def test_source_weights_load_with_checksum_and_classify_held_out_digits():
-    from course_utils import data
 
     weights = data.load_source_weights()
     model = models.SmallVGG(n_classes=5)
@@ -279,7 +278,6 @@ def test_source_weights_load_with_checksum_and_classify_held_out_digits():
 def test_source_weights_checksum_is_enforced(tmp_path, monkeypatch):
     import shutil
 
-    from course_utils import data
 
     copy = tmp_path / "data"
     shutil.copytree(data.DATA_DIR, copy)
