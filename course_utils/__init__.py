@@ -24,7 +24,7 @@ Built on the algorithms::
 
     data/          files, samples, splits, synthetic, scenes, coco
     metrics/       edges, detection (later: segmentation)
-    models/        counting, blocks, classic, small, transfer (later: detection, segmentation, transformers)
+    models/        counting, blocks, classic, small, transfer, detection (later: segmentation, transformers)
     viz/           images, detections, diagrams, trajectories, history, animation, explorers
 
 Plumbing: ``notebook`` (set-up call, source display), ``exercises`` (student

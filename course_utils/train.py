@@ -20,6 +20,7 @@ draws the curves.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import contextmanager
 import math
 import time
 
@@ -39,6 +40,7 @@ __all__ = [
     "predict",
     "freeze",
     "unfreeze",
+    "eval_mode",
 ]
 
 
@@ -134,6 +136,24 @@ def _concatenate(batches):
     if isinstance(first, Mapping):
         return {k: _concatenate([b[k] for b in batches]) for k in first}
     raise TypeError(f"model outputs must be tensors, or tuples or dicts of tensors; got {type(first).__name__}")
+
+
+@contextmanager
+def eval_mode(model):
+    """Run a block with ``model`` in eval mode and without gradients, then restore its mode.
+
+    Dropout off, batch norm on its running statistics, no autograd graph:
+    what every measurement of a model needs.  The model's training flag is
+    put back even if the block raises.
+    """
+    check_module(model)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield model
+    finally:
+        model.train(was_training)
 
 
 def make_loader(x, y, batch_size=64, shuffle=True, seed=0) -> DataLoader:
@@ -351,20 +371,15 @@ def evaluate(model, data, loss_fn=None, metric="accuracy", batch_size=256) -> di
         batch_size = check_int(batch_size, "batch_size", minimum=1)
         data = make_loader(data[0], data[1], batch_size=batch_size, shuffle=False)
     loader = _as_loader(data, "data", shuffle=False)
-    was_training = model.training
-    model.eval()
     loss_sum, metric_sum, seen = 0.0, 0.0, 0
-    try:
-        with torch.no_grad():
-            for x, y in loader:
-                outputs = model(x)
-                n = len(y)
-                seen += n
-                loss_sum += loss_fn(outputs, y).item() * n
-                if metric_fn is not None:
-                    metric_sum += metric_fn(outputs, y) * n
-    finally:
-        model.train(was_training)
+    with eval_mode(model):
+        for x, y in loader:
+            outputs = model(x)
+            n = len(y)
+            seen += n
+            loss_sum += loss_fn(outputs, y).item() * n
+            if metric_fn is not None:
+                metric_sum += metric_fn(outputs, y) * n
     if seen == 0:
         raise ValueError("data must hold at least one example")
     scores = {"loss": loss_sum / seen}
@@ -383,13 +398,8 @@ def predict(model, x, batch_size=256):
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be a torch tensor; got {type(x).__name__}")
     batch_size = check_int(batch_size, "batch_size", minimum=1)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            return _concatenate([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
-    finally:
-        model.train(was_training)
+    with eval_mode(model):
+        return _concatenate([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
 
 
 def freeze(model, up_to=None) -> list:

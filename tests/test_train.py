@@ -189,3 +189,19 @@ def test_models_with_several_outputs():
     assert history.last("val_class_accuracy") > 0.9
     scores, boxes = train.predict(model, x, batch_size=100)
     assert scores.shape == (256, 2) and boxes.shape == (256, 4)
+
+
+def test_eval_mode_restores_the_mode_even_after_an_error():
+    model = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Dropout(0.5))
+    model.train()
+    with train.eval_mode(model):
+        assert not model.training and not torch.is_grad_enabled()
+    assert model.training and torch.is_grad_enabled()
+    model.eval()
+    with pytest.raises(RuntimeError, match="inside"):
+        with train.eval_mode(model):
+            raise RuntimeError("inside")
+    assert not model.training, "a model in eval mode stays in eval mode"
+    with pytest.raises(TypeError, match="model"):
+        with train.eval_mode("not a model"):
+            pass

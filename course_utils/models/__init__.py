@@ -7,21 +7,23 @@ blocks     conv-BN-ReLU, VGG, Inception and residual blocks
 classic    AlexNet, VGG-16, ResNet-18/50, ResNeXt-50, laid out like torchvision
 small      scaled-down models that train in seconds on the MNIST subset
 transfer   the shipped source network and the transfer-learning regimes (notebook 16)
+detection  detection networks: the one-object localizer (notebook 17)
 
-Parts 5b-7 add ``detection`` (two-stage and single-stage detectors and their
-heads), ``segmentation`` (FCN, U-Net, SegNet, DeepLab, Mask R-CNN's mask head)
+Parts 5b-7 add to ``detection`` (two-stage and single-stage detectors and their
+heads), and add ``segmentation`` (FCN, U-Net, SegNet, DeepLab, Mask R-CNN's mask head)
 and ``transformers`` (ViT, DETR) here.
 Every public name is also importable from ``course_utils.models`` itself.
 """
 
 from __future__ import annotations
 
-from . import counting, blocks, classic, small, transfer
+from . import counting, blocks, classic, small, transfer, detection
 
-__all__ = [*counting.__all__, *blocks.__all__, *classic.__all__, *small.__all__, *transfer.__all__]
+__all__ = [*counting.__all__, *blocks.__all__, *classic.__all__, *small.__all__, *transfer.__all__, *detection.__all__]
 
 from .counting import *  # noqa: F401,F403  (each module's __all__)
 from .blocks import *  # noqa: F401,F403  (each module's __all__)
 from .classic import *  # noqa: F401,F403  (each module's __all__)
 from .small import *  # noqa: F401,F403  (each module's __all__)
 from .transfer import *  # noqa: F401,F403  (each module's __all__)
+from .detection import *  # noqa: F401,F403  (each module's __all__)

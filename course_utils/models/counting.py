@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from .._checks import check_int, check_module
+from ..train import eval_mode
 
 __all__ = [
     "ParameterCount",
@@ -160,13 +161,10 @@ def count_flops(model, input_shape, per_layer=False):
             def hook(layer, inputs, output, name=name):
                 flops[name] = flops.get(name, 0) + _layer_flops(layer, inputs, output)
             handles.append(layer.register_forward_hook(hook))
-    was_training = model.training
-    model.eval()
     try:
-        with torch.no_grad():
+        with eval_mode(model):
             model(torch.zeros(input_shape, device=device))
     finally:
-        model.train(was_training)
         for handle in handles:
             handle.remove()
     total = sum(flops.values())
@@ -218,13 +216,10 @@ def summary(model, input_shape):
         handles.append(layer.register_forward_hook(hook))
     parameter = next(model.parameters(), None)
     device = parameter.device if parameter is not None else torch.device("cpu")
-    was_training = model.training
-    model.eval()
     try:
-        with torch.no_grad():
+        with eval_mode(model):
             model(torch.zeros(tuple(input_shape), device=device))
     finally:
-        model.train(was_training)
         for handle in handles:
             handle.remove()
     return rows

@@ -13,7 +13,7 @@ from torch import nn
 
 from .._checks import check_choice, check_int, check_module
 from ..data.files import load_source_weights
-from ..train import freeze
+from ..train import eval_mode, freeze
 from .small import SmallVGG
 
 __all__ = [
@@ -91,13 +91,8 @@ def extract_features(model, x, batch_size=256):
         raise TypeError(f"x must be a torch tensor, got {type(x).__name__}")
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     body = nn.Sequential(*list(model.children())[:-1])
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            return torch.cat([body(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
-    finally:
-        model.train(was_training)
+    with eval_mode(model):
+        return torch.cat([body(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
 
 
 def nearest_class_mean(train_features, train_labels, test_features):
