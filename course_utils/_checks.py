@@ -155,7 +155,7 @@ def check_image_dicts(items, name, keys):
     """Check a list of per-image dicts of boxes (and ``keys[1:]``, e.g. scores and labels).
 
     Returns a list of dicts of NumPy arrays: ``boxes`` (N, 4) float64 corners,
-    and one (N,) array per other key (``areas`` too, when present).
+    and one (N,) array per other key (``area`` too, when present).
     """
     if not isinstance(items, (list, tuple)):
         raise TypeError(f"{name} must be a list with one dict per image, got {type(items).__name__}")
@@ -170,7 +170,7 @@ def check_image_dicts(items, name, keys):
             raise ValueError(f"{name}[{i}]['boxes'] must be (N, 4) corners (x1, y1, x2, y2) with "
                              f"x2 >= x1 and y2 >= y1, got shape {boxes.shape}")
         entry = {"boxes": boxes}
-        for key in keys[1:] + tuple(k for k in ("areas",) if k in item):
+        for key in keys[1:] + tuple(k for k in ("area",) if k in item):
             value = check_array(as_numpy(item[key]), f"{name}[{i}][{key!r}]", ndim=1, allow_empty=True)
             if value.shape[0] != boxes.shape[0]:
                 raise ValueError(f"{name}[{i}][{key!r}] must have one value per box ({boxes.shape[0]}), "

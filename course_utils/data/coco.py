@@ -24,8 +24,8 @@ def to_coco_ground_truth(ground_truth, image_sizes, classes=None):
     Parameters
     ----------
     ground_truth : list of dict
-        As for :func:`evaluate_detections`: ``boxes``, ``labels``, optional
-        ``areas``.
+        As for :func:`~course_utils.metrics.evaluate_detections`: ``boxes``,
+        ``labels``, optional ``area``.
     image_sizes : (height, width) or list of them
         Size of every image (one pair for all, or one per image).
     classes : sequence of int, optional
@@ -48,7 +48,7 @@ def to_coco_ground_truth(ground_truth, image_sizes, classes=None):
     for i, (truth, (height, width)) in enumerate(zip(truths, image_sizes)):
         images.append({"id": i + 1, "height": int(height), "width": int(width)})
         boxes = truth["boxes"]
-        areas = truth.get("areas", (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))
+        areas = truth.get("area", (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))
         for box, label, area in zip(boxes, truth["labels"], areas):
             x1, y1, x2, y2 = (float(v) for v in box)
             annotations.append({"id": len(annotations) + 1, "image_id": i + 1, "category_id": int(label),

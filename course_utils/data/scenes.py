@@ -13,7 +13,7 @@ detector (notebooks 17-24) and segmenter (25-27) of the course.
 
 Conventions: images are float32 in [0, 1], shape (H, W); boxes are corners
 ``(x1, y1, x2, y2)`` in pixels, the box of pixel row r, column c being
-``(c, r, c + 1, r + 1)``; a label is the digit 0-9; ``areas`` are mask pixel
+``(c, r, c + 1, r + 1)``; a label is the digit 0-9; ``area`` holds the mask pixel
 counts (COCO's convention); masks may overlap only where digits touch.
 
 Scenes are also a torch ``Dataset`` (:class:`SceneDataset` with
@@ -58,7 +58,8 @@ class Scenes:
         Values in [0, 1], white digits on black.
     targets : list of dict
         Per image: ``boxes`` (K, 4) float32 corners, ``labels`` (K,) int64,
-        ``masks`` (K, H, W) bool, ``areas`` (K,) float32 (mask pixels),
+        ``masks`` (K, H, W) bool, ``area`` (K,) float32 (mask pixels; COCO's
+        and torchvision's key, what :func:`course_utils.metrics.evaluate_detections` reads),
         ``source`` (K,) int64 index of each digit in the MNIST subset.
     split : str
         ``"train"`` or ``"val"``.
@@ -222,7 +223,7 @@ def make_scenes(n_images, split="train", canvas_size=128, digits=(1, 4), scale=(
             "boxes": np.array(boxes, dtype=np.float32).reshape(k, 4),
             "labels": labels[np.array(sources, dtype=np.int64)].astype(np.int64),
             "masks": np.array(masks, dtype=bool).reshape(k, size, size),
-            "areas": np.array([m.sum() for m in masks], dtype=np.float32),
+            "area": np.array([m.sum() for m in masks], dtype=np.float32),
             "source": np.array(sources, dtype=np.int64),
         })
     return Scenes(images=images, targets=targets, split=split, settings=settings)
@@ -271,7 +272,7 @@ def scene_statistics(scenes, area_ranges=None):
         raise TypeError(f"scenes must be Scenes from make_scenes, got {type(scenes).__name__}")
     ranges = area_ranges or scene_area_ranges(scenes.canvas_size[0])
     counts = np.array([len(t["labels"]) for t in scenes.targets], dtype=np.int64)
-    areas = np.concatenate([t["areas"] for t in scenes.targets] + [np.zeros(0, np.float32)])
+    areas = np.concatenate([t["area"] for t in scenes.targets] + [np.zeros(0, np.float32)])
     boxes = np.concatenate([t["boxes"] for t in scenes.targets] + [np.zeros((0, 4), np.float32)])
     labels = np.concatenate([t["labels"] for t in scenes.targets] + [np.zeros(0, np.int64)])
     sizes = {}
@@ -347,7 +348,7 @@ class SceneDataset:
         target = {
             "boxes": torch.from_numpy(t["boxes"].copy()),
             "labels": torch.from_numpy(t["labels"] + self.label_offset),
-            "area": torch.from_numpy(t["areas"].copy()),
+            "area": torch.from_numpy(t["area"].copy()),
             "iscrowd": torch.zeros(len(t["labels"]), dtype=torch.int64),
             "image_id": int(index % len(self)),
         }

@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_XFORM_CLIP",
     "sliding_windows",
     "make_anchors",
+    "make_multilevel_anchors",
     "encode_boxes",
     "decode_boxes",
     "match_anchors",
@@ -86,24 +87,42 @@ def _positive_list(values, name):
     return [check_number(v, f"{name}[{i}]", minimum=0, strict_minimum=True) for i, v in enumerate(values)]
 
 
-def make_anchors(feature_size, stride, sizes=(32,), aspect_ratios=(0.5, 1.0, 2.0)):
+def _positive_pair(value, name):
+    """``(y, x)`` from one positive number or a pair of them (ints or floats)."""
+    pair = value if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2:
+        raise TypeError(f"{name} must be a positive number or a pair of them, got {value!r}")
+    return tuple(check_number(v, f"{name}[{i}]", minimum=0, strict_minimum=True) for i, v in enumerate(pair))
+
+
+def make_anchors(feature_size, stride, sizes=(32,), aspect_ratios=(0.5, 1.0, 2.0), offset=0.0):
     """Anchor boxes tiled over a feature map, as torchvision's ``AnchorGenerator``.
 
     Each cell ``(i, j)`` of an ``H x W`` feature map stands for the image
-    point ``(j * stride, i * stride)``; around it sit ``len(aspect_ratios)
-    * len(sizes)`` boxes of area ``size**2`` and shape ``height / width =
-    aspect_ratio``, coordinates rounded to whole pixels.
+    point ``((j + offset) * stride, (i + offset) * stride)``; around it sit
+    ``len(aspect_ratios) * len(sizes)`` boxes of area ``size**2`` and shape
+    ``height / width = aspect_ratio``, their offsets from that point rounded
+    to whole pixels.
+
+    Which point of the cell is the anchor's centre is a convention:
+    ``offset=0`` (the default) is torchvision's, the **top-left corner** of
+    the cell, so on a 128-pixel image with stride 32 the centres are at 0,
+    32, 64, 96; ``offset=0.5`` is SSD's and YOLO's, the **centre** of the
+    cell (16, 48, 80, 112).
 
     Parameters
     ----------
     feature_size : int or (H, W)
         Size of the feature map.
-    stride : int or (stride_y, stride_x)
-        Image pixels per feature-map cell.
+    stride : float or (stride_y, stride_x)
+        Image pixels per feature-map cell (need not be whole: 300 / 38 for SSD).
     sizes : sequence of float
         Square roots of the anchor areas, in pixels.
     aspect_ratios : sequence of float
         Height / width ratios.
+    offset : float
+        Position of the centre inside its cell, in cells: 0 (corner,
+        torchvision) to 0.5 (centre, SSD and YOLO), in [0, 1).
 
     Returns
     -------
@@ -111,9 +130,11 @@ def make_anchors(feature_size, stride, sizes=(32,), aspect_ratios=(0.5, 1.0, 2.0
         Corner boxes; for each cell in row-major order, the ``A`` anchors
         with the aspect ratio varying slowest.
     """
-
     height, width = check_pair(feature_size, "feature_size")
-    stride_y, stride_x = check_pair(stride, "stride")
+    stride_y, stride_x = _positive_pair(stride, "stride")
+    offset = check_number(offset, "offset", minimum=0)
+    if offset >= 1:
+        raise ValueError(f"offset must be in [0, 1) cells, got {offset}")
     scales = torch.as_tensor(_positive_list(sizes, "sizes"), dtype=torch.float32)
     ratios = torch.as_tensor(_positive_list(aspect_ratios, "aspect_ratios"), dtype=torch.float32)
     h_ratios = torch.sqrt(ratios)
@@ -121,12 +142,48 @@ def make_anchors(feature_size, stride, sizes=(32,), aspect_ratios=(0.5, 1.0, 2.0
     ws = (w_ratios[:, None] * scales[None, :]).reshape(-1)
     hs = (h_ratios[:, None] * scales[None, :]).reshape(-1)
     base = (torch.stack([-ws, -hs, ws, hs], dim=1) / 2).round()  # centred at 0
-    shift_x = torch.arange(width, dtype=torch.int32).to(torch.float32) * stride_x
-    shift_y = torch.arange(height, dtype=torch.int32).to(torch.float32) * stride_y
+    shift_x = (torch.arange(width, dtype=torch.int32).to(torch.float32) + offset) * stride_x
+    shift_y = (torch.arange(height, dtype=torch.int32).to(torch.float32) + offset) * stride_y
     yy, xx = torch.meshgrid(shift_y, shift_x, indexing="ij")
     xx, yy = xx.reshape(-1), yy.reshape(-1)
     shifts = torch.stack((xx, yy, xx, yy), dim=1)
     return (shifts[:, None, :] + base[None, :, :]).reshape(-1, 4)
+
+
+def make_multilevel_anchors(feature_sizes, strides, sizes, aspect_ratios=((0.5, 1.0, 2.0),), offset=0.0):
+    """Anchors of several feature maps (an FPN's or SSD's levels), level after level.
+
+    Equal to torchvision's ``AnchorGenerator`` given one entry of ``sizes``
+    and ``aspect_ratios`` per feature map: :func:`make_anchors` for each
+    level, concatenated in level order.
+
+    Parameters
+    ----------
+    feature_sizes : sequence of (int or (H, W))
+        One feature-map size per level.
+    strides : sequence of (float or (stride_y, stride_x))
+        One stride per level.
+    sizes : sequence of sequence of float
+        The anchor sizes of each level (usually larger on coarser levels).
+    aspect_ratios : sequence of sequence of float
+        The ratios of each level, or a single entry used for every level.
+    offset : float
+        As in :func:`make_anchors`, the same for every level.
+
+    Returns
+    -------
+    (sum over levels of H * W * A, 4) float32 tensor
+    """
+    levels = len(feature_sizes)
+    if not (len(strides) == len(sizes) == levels) or levels == 0:
+        raise ValueError(f"feature_sizes, strides and sizes must have one entry per level, got "
+                         f"{len(feature_sizes)}, {len(strides)} and {len(sizes)}")
+    if len(aspect_ratios) == 1:
+        aspect_ratios = tuple(aspect_ratios) * levels
+    if len(aspect_ratios) != levels:
+        raise ValueError(f"aspect_ratios must have one entry per level or a single one, got {len(aspect_ratios)}")
+    return torch.cat([make_anchors(f, s, z, r, offset)
+                      for f, s, z, r in zip(feature_sizes, strides, sizes, aspect_ratios)])
 
 
 def _weights(weights):
@@ -218,9 +275,13 @@ def match_anchors(iou_matrix, high=0.7, low=0.3, allow_low_quality=True):
     torchvision's ``Matcher`` rule: an anchor takes the object it overlaps
     most; it is background (:data:`BELOW_LOW_THRESHOLD`, -1) when that
     IoU is below ``low`` and ignored (:data:`BETWEEN_THRESHOLDS`, -2) when
-    it is in ``[low, high)``. With ``allow_low_quality``, every object also
-    keeps the anchor(s) that overlap it most, however little, so that no
-    object is left without an anchor.
+    it is in ``[low, high)``. With ``allow_low_quality``, the anchor(s) that
+    overlap an object most are rescued from background or ignore, however
+    little they overlap it, and are matched to *the object they overlap
+    most* (their own row maximum), as in ``Matcher``. So when two objects
+    share their best anchor, it goes to one of them, and the other can be
+    left without any anchor (notebook 19 shows such a case); SSD's matcher,
+    which forces each object's best anchor to that object, is not this one.
 
     Parameters
     ----------

@@ -53,7 +53,7 @@ def greedy_nms(boxes, scores, iou_threshold=0.5, score_threshold=None):
     (K,) int64 array or tensor
         Indices of the kept boxes, best score first.
     """
-    b, order, was_numpy, iou_threshold = _nms_inputs(boxes, scores, iou_threshold, score_threshold)
+    b, order, device, iou_threshold = _nms_inputs(boxes, scores, iou_threshold, score_threshold)
     x1, y1, x2, y2 = b[order].T
     area = (x2 - x1) * (y2 - y1)
     alive = np.arange(order.size)  # positions in `order` still in the race
@@ -67,12 +67,17 @@ def greedy_nms(boxes, scores, iou_threshold=0.5, score_threshold=None):
         with np.errstate(invalid="ignore"):
             iou = inter / (area[i] + area[rest] - inter)
         alive = rest[~(iou > iou_threshold)]  # a NaN IoU (two empty boxes) suppresses nothing
-    return _index_out(order[np.array(keep, dtype=np.int64)], was_numpy)
+    return _index_out(order[np.array(keep, dtype=np.int64)], device)
 
 
 def _nms_inputs(boxes, scores, iou_threshold, score_threshold):
-    """Checked inputs of the NMS functions: NumPy boxes, score order, threshold."""
+    """Checked inputs of the NMS functions: NumPy boxes, score order, the input's device, threshold.
+
+    The device is None for NumPy input; for a tensor it is where the kept
+    indices go back to (the work itself is done in NumPy on the CPU).
+    """
     b, was_numpy = _boxes(boxes, "boxes")
+    device = None if was_numpy else b.device
     s, _ = _scores(scores, "scores", b.shape[0])
     # float64 threshold: a float32 IoU is compared in double, as in torchvision's C++ kernel
     iou_threshold = np.float64(_check_threshold(iou_threshold, "iou_threshold"))
@@ -81,11 +86,12 @@ def _nms_inputs(boxes, scores, iou_threshold, score_threshold):
     if score_threshold is not None:
         score_threshold = check_number(score_threshold, "score_threshold")
         order = order[s[order] >= score_threshold]
-    return b, order.astype(np.int64), was_numpy, iou_threshold
+    return b, order.astype(np.int64), device, iou_threshold
 
 
-def _index_out(indices, was_numpy):
-    return indices if was_numpy else torch.from_numpy(indices)
+def _index_out(indices, device):
+    """Indices as NumPy (``device`` None) or as a tensor on the input's device."""
+    return indices if device is None else torch.from_numpy(indices).to(device)
 
 
 def _overlaps(a, area_a, b, area_b, iou_threshold):
@@ -130,7 +136,7 @@ def nms(boxes, scores, iou_threshold=0.5, score_threshold=None, block=256):
     """
 
     block = check_int(block, "block", minimum=1)
-    b, order, was_numpy, iou_threshold = _nms_inputs(boxes, scores, iou_threshold, score_threshold)
+    b, order, device, iou_threshold = _nms_inputs(boxes, scores, iou_threshold, score_threshold)
     b = b[order]
     area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     kept = [np.zeros(0, dtype=np.int64)]  # positions in `order`, block by block
@@ -151,7 +157,7 @@ def nms(boxes, scores, iou_threshold=0.5, score_threshold=None, block=256):
         kept.append(cand[survive])
         kept_boxes = np.concatenate([kept_boxes, b[cand[survive]]])
         kept_area = np.concatenate([kept_area, area[cand[survive]]])
-    return _index_out(order[np.concatenate(kept)], was_numpy)
+    return _index_out(order[np.concatenate(kept)], device)
 
 
 def batched_nms(boxes, scores, classes, iou_threshold=0.5):
@@ -183,14 +189,15 @@ def batched_nms(boxes, scores, classes, iou_threshold=0.5):
     if c.is_floating_point() and bool((c != c.round()).any()):
         raise TypeError("classes must hold integers (one class index per box)")
     iou_threshold = _check_threshold(iou_threshold, "iou_threshold")
-    b, s, c = b.detach().numpy(), s.detach().numpy(), c.detach().numpy()
+    device = None if was_numpy else b.device
+    b, s, c = b.detach().cpu().numpy(), s.detach().cpu().numpy(), c.detach().cpu().numpy()
     keep = [np.zeros(0, dtype=np.int64)]
     for k in np.unique(c):
         members = np.flatnonzero(c == k)
         keep.append(members[nms(b[members], s[members], iou_threshold)])
     keep = np.sort(np.concatenate(keep))  # index order, so that a stable sort breaks score ties by index
     keep = keep[np.argsort(-s[keep], kind="stable")]
-    return _index_out(keep.astype(np.int64), was_numpy)
+    return _index_out(keep.astype(np.int64), device)
 
 
 def soft_nms(boxes, scores, sigma=0.5, iou_threshold=0.3, score_threshold=0.001, method="gaussian"):

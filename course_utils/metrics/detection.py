@@ -178,8 +178,9 @@ def evaluate_detections(predictions, ground_truth, iou_thresholds=None, max_dete
                         area_ranges=None, return_arrays=False):
     """COCO's box evaluation: AP@[.5:.95], AP50, AP75, AP by size, AR@1/10/100, AR by size.
 
-    For every class, size range and IoU threshold: each image's detections,
-    best first and at most ``max(max_detections)``, are matched to the
+    For every class, size range and IoU threshold: each image's detections
+    of that class, best first and at most ``max(max_detections)`` of them,
+    are matched to the
     objects (:func:`match_detections`); detections from all images are then
     sorted by score into one precision-recall curve, whose envelope is read
     at the 101 recall points 0, 0.01, ..., 1 and averaged: that is AP.
@@ -195,12 +196,17 @@ def evaluate_detections(predictions, ground_truth, iou_thresholds=None, max_dete
         ``labels`` (K,) integer classes. NumPy arrays or tensors.
     ground_truth : list of dict
         One dict per image, same order: ``boxes`` (G, 4), ``labels`` (G,),
-        optionally ``areas`` (G,) used for the size ranges (COCO uses the
+        optionally ``area`` (G,) used for the size ranges (COCO uses the
         mask area; the box area by default). Crowd regions are not supported.
+        The key is COCO's and torchvision's ``area``: the targets of
+        :class:`course_utils.data.SceneDataset` and :attr:`Scenes.targets`
+        can be passed as they are.
     iou_thresholds : array_like, optional
         Default :data:`COCO_IOU_THRESHOLDS`.
     max_detections : tuple of 3 int
-        Detections per image for AR1, AR10, AR100 (the last one also for AP).
+        Detections kept per image **and per class** for AR1, AR10, AR100 (the
+        last one also for AP), as in pycocotools: an image with detections of
+        three classes keeps up to 3 x 100 of them, not 100.
     area_ranges : dict, optional
         ``{"all": (lo, hi), "small": ..., "medium": ..., "large": ...}``;
         default :data:`COCO_AREA_RANGES`.
@@ -246,7 +252,7 @@ def evaluate_detections(predictions, ground_truth, iou_thresholds=None, max_dete
             d = np.flatnonzero(pred["labels"] == classes[k])
             d = d[np.argsort(-pred["scores"][d], kind="mergesort")][: max_dets[-1]]
             gt_boxes, dt_boxes = truth["boxes"][g], pred["boxes"][d]
-            gt_area = truth["areas"][g] if "areas" in truth else \
+            gt_area = truth["area"][g] if "area" in truth else \
                 (gt_boxes[:, 2] - gt_boxes[:, 0]) * (gt_boxes[:, 3] - gt_boxes[:, 1])
             gt_ignore = (gt_area < lo) | (gt_area > hi)  # (A, G)
             n_positive[k] += (~gt_ignore).sum(axis=1)

@@ -53,7 +53,7 @@ def test_targets_are_consistent(scenes):
         k = len(t["labels"])
         assert k <= high and t["boxes"].shape == (k, 4) and t["masks"].shape == (k,) + image.shape
         np.testing.assert_array_equal(t["labels"], labels[t["source"]])
-        np.testing.assert_array_equal(t["areas"], t["masks"].sum(axis=(1, 2)))
+        np.testing.assert_array_equal(t["area"], t["masks"].sum(axis=(1, 2)))
         for box, mask in zip(t["boxes"], t["masks"]):
             x1, y1, x2, y2 = box.astype(int)
             assert 0 <= x1 < x2 <= image.shape[1] and 0 <= y1 < y2 <= image.shape[0]
@@ -131,7 +131,7 @@ def test_coco_export_loads_in_pycocotools_and_round_trips(scenes):
         np.testing.assert_array_equal(coco.annToMask(ann), t["masks"][i])
         x1, y1, x2, y2 = t["boxes"][i]
         assert ann["bbox"] == [x1, y1, x2 - x1, y2 - y1] and ann["iscrowd"] == 0
-        assert ann["area"] == t["areas"][i] and ann["category_id"] == t["labels"][i]
+        assert ann["area"] == t["area"][i] and ann["category_id"] == t["labels"][i]
     # the ground truth as detections: AP 1 in pycocotools and in our evaluation
     results = [{"image_id": a["image_id"], "category_id": a["category_id"], "bbox": a["bbox"], "score": 1.0}
                for a in annotations]

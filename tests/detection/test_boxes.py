@@ -370,3 +370,49 @@ def test_nms_figure_and_explorer_draw_their_default_state():
     with pytest.raises(ValueError, match="iou_threshold must be <= 1"):
         viz.nms_figure(image, boxes, scores, iou_threshold=2)
     plt.close("all")
+
+
+@pytest.mark.parametrize("suppress", [detection.greedy_nms, detection.nms,
+                                      lambda b, s, t: detection.batched_nms(b, s, torch.zeros(len(s)), t)])
+def test_nms_returns_indices_on_the_input_device(suppress):
+    """Tensors are moved to the CPU for the NumPy work and the indices go back to the input's device
+    (on a CUDA machine, cuda; here the check is that nothing assumes a CPU tensor's .numpy())."""
+    boxes = torch.tensor([[0.0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30]])
+    scores = torch.tensor([0.9, 0.8, 0.7])
+    kept = suppress(boxes, scores, 0.5)
+    assert isinstance(kept, torch.Tensor) and kept.device == boxes.device and kept.dtype == torch.int64
+    assert kept.tolist() == [0, 2]
+    kept_np = suppress(boxes.numpy(), scores.numpy(), 0.5)
+    assert isinstance(kept_np, np.ndarray) and kept_np.tolist() == [0, 2]
+
+
+def test_anchor_centres_follow_the_offset_convention():
+    corner = detection.make_anchors((4, 4), 32, sizes=(16,), aspect_ratios=(1.0,))
+    centre = detection.make_anchors((4, 4), 32, sizes=(16,), aspect_ratios=(1.0,), offset=0.5)
+    cx = lambda a: ((a[:, 0] + a[:, 2]) / 2).reshape(4, 4)[0].tolist()  # noqa: E731
+    assert cx(corner) == [0.0, 32.0, 64.0, 96.0], "torchvision: the cell's top-left corner"
+    assert cx(centre) == [16.0, 48.0, 80.0, 112.0], "SSD / YOLO: the cell's centre"
+    torch.testing.assert_close(centre, corner + 16.0, rtol=0, atol=0)
+    fractional = detection.make_anchors((38, 38), 300 / 38, sizes=(30,), aspect_ratios=(1.0,), offset=0.5)
+    centres = (fractional[:, 0] + fractional[:, 2]) / 2
+    assert centres.min().item() == pytest.approx(0.5 * 300 / 38) and centres.max().item() == pytest.approx(37.5 * 300 / 38)
+    with pytest.raises(ValueError, match="offset"):
+        detection.make_anchors(4, 8, offset=1.0)
+    with pytest.raises(ValueError, match="stride"):
+        detection.make_anchors(4, -8)
+
+
+def test_multilevel_anchors_match_torchvision():
+    from torchvision.models.detection.image_list import ImageList
+
+    sizes, ratios = ((32,), (64, 90), (128,)), ((0.5, 1.0, 2.0), (1.0,), (0.5, 2.0))
+    gen = AnchorGenerator(sizes=sizes, aspect_ratios=ratios)
+    images = ImageList(torch.zeros(1, 1, 128, 96), [(128, 96)])
+    maps = [torch.zeros(1, 1, 16, 12), torch.zeros(1, 1, 8, 6), torch.zeros(1, 1, 4, 3)]
+    reference = gen(images, maps)[0]
+    ours = detection.make_multilevel_anchors([(16, 12), (8, 6), (4, 3)], [8, 16, 32], sizes, ratios)
+    torch.testing.assert_close(ours, reference, rtol=0, atol=0)
+    one_ratio_set = detection.make_multilevel_anchors([(16, 12), (8, 6)], [8, 16], ((32,), (64,)))
+    assert one_ratio_set.shape == (16 * 12 * 3 + 8 * 6 * 3, 4)
+    with pytest.raises(ValueError, match="one entry per level"):
+        detection.make_multilevel_anchors([(16, 12)], [8, 16], ((32,),))

@@ -134,7 +134,7 @@ def test_custom_area_ranges_max_detections_and_mask_areas():
     rng = np.random.default_rng(0)
     for g in gt:  # areas smaller than the box, as a mask's would be
         box_area = (g["boxes"][:, 2] - g["boxes"][:, 0]) * (g["boxes"][:, 3] - g["boxes"][:, 1])
-        g["areas"] = box_area * rng.uniform(0.2, 0.8, len(box_area))
+        g["area"] = box_area * rng.uniform(0.2, 0.8, len(box_area))
     assert_same_as_coco(gt, pred, area_ranges=ranges)
     assert_same_as_coco(gt, pred, max_dets=(2, 5, 20))
 
@@ -222,3 +222,22 @@ def test_bad_arguments_raise_clear_errors(call, error, words):
     with pytest.raises(error) as info:
         call()
     assert words in str(info.value)
+
+
+def test_scene_targets_are_evaluated_by_their_mask_areas():
+    """SceneDataset and Scenes.targets say ``area``, and that is the key the evaluator reads."""
+    from course_utils import detection
+
+    scenes = data.make_scenes(60, "val", seed=5)
+    dataset = data.SceneDataset(scenes)
+    dataset_targets = [dataset[i][1] for i in range(len(dataset))]
+    assert all("area" in t for t in dataset_targets) and all("area" in t for t in scenes.targets)
+    predictions = detection.noisy_detections(scenes.targets, canvas_size=128, seed=1, jitter=0.05)
+    from_dataset = metrics.evaluate_detections(predictions, dataset_targets)
+    from_scenes = metrics.evaluate_detections(predictions, scenes.targets)
+    box_areas_only = metrics.evaluate_detections(
+        predictions, [{"boxes": t["boxes"], "labels": t["labels"]} for t in scenes.targets])
+    assert from_dataset == from_scenes
+    # mask areas are smaller than box areas: objects move to smaller buckets, so the size numbers change
+    assert from_dataset != box_areas_only
+    assert from_dataset["AP"] == box_areas_only["AP"], "the 'all' range does not depend on areas"
