@@ -205,3 +205,246 @@ def test_eval_mode_restores_the_mode_even_after_an_error():
     with pytest.raises(TypeError, match="model"):
         with train.eval_mode("not a model"):
             pass
+
+
+# --------------------------------------------------------------------------
+# Detectors: loss_fn="model", per-image targets and outputs, split metrics, devices
+# --------------------------------------------------------------------------
+
+
+class _ToyDetector(nn.Module):
+    """torchvision's convention, in miniature: one learned box and class scores for every image.
+
+    Train mode: ``model(images, targets)`` returns a dict of losses; eval
+    mode: ``model(images)`` returns one dict (boxes, scores, labels) per image.
+    """
+
+    def __init__(self, n_classes=3):
+        super().__init__()
+        self.box = nn.Parameter(torch.zeros(4))
+        self.logits = nn.Parameter(torch.zeros(n_classes))
+
+    def forward(self, images, targets=None):
+        n = len(images)
+        if self.training:
+            assert isinstance(targets, list) and len(targets) == n
+            assert all(isinstance(t["image_id"], int) for t in targets), "non-tensors are passed through untouched"
+            truth = torch.stack([t["boxes"][0] for t in targets])
+            labels = torch.stack([t["labels"][0] for t in targets])
+            return {"loss_box": nn.functional.mse_loss(self.box.expand(n, 4), truth),
+                    "loss_classifier": nn.functional.cross_entropy(self.logits.expand(n, -1), labels)}
+        probabilities = self.logits.softmax(0)
+        return [{"boxes": self.box[None].clone(), "scores": probabilities.max()[None],
+                 "labels": probabilities.argmax()[None]} for _ in range(n)]
+
+
+def _boxes_data(n=12, seed=0):
+    """(image, target) pairs with one object each, near the box (4, 4, 12, 12) of class 1."""
+    g = torch.Generator().manual_seed(seed)
+    items = []
+    for i in range(n):
+        corner = 4 + torch.rand(2, generator=g)
+        box = torch.cat([corner, corner + 8])[None]
+        items.append((torch.rand(1, 16, 16, generator=g),
+                      {"boxes": box, "labels": torch.tensor([1]), "image_id": i}))
+    return items
+
+
+def _collate(batch):
+    """Images stacked, targets kept as a list (what data.detection_collate does)."""
+    return torch.stack([image for image, _ in batch]), [target for _, target in batch]
+
+
+def _mean_iou(outputs, targets):
+    """IoU of each image's first detection with its object, averaged over the split."""
+    assert isinstance(outputs, list) and len(outputs) == len(targets)
+    ious = []
+    for out, target in zip(outputs, targets):
+        a, b = out["boxes"][0], target["boxes"][0]
+        w = (torch.minimum(a[2:], b[2:]) - torch.maximum(a[:2], b[:2])).clamp(min=0)
+        inter = w[0] * w[1]
+        ious.append(inter / ((a[2:] - a[:2]).prod() + (b[2:] - b[:2]).prod() - inter))
+    return torch.stack(ious).mean().item()
+
+
+def test_model_losses_train_a_detector_and_record_each_loss():
+    torch.manual_seed(0)
+    model = _ToyDetector()
+    loader = torch.utils.data.DataLoader(_boxes_data(), batch_size=4, shuffle=False, collate_fn=_collate)
+    val = torch.utils.data.DataLoader(_boxes_data(5, seed=1), batch_size=2, collate_fn=_collate)
+    history = train.fit(model, loader, torch.optim.SGD(model.parameters(), lr=0.5), epochs=4, loss_fn="model",
+                        val=val, metric=train.split_metric(_mean_iou, name="IoU"), progress=False)
+    assert sorted(history) == sorted(["train_loss", "train_loss_box", "train_loss_classifier", "val_IoU",
+                                      "step_loss", "lr", "seconds"])
+    assert history["train_loss"] == pytest.approx(
+        [a + b for a, b in zip(history["train_loss_box"], history["train_loss_classifier"])])
+    assert len(history["step_loss"]) == 4 * 3
+    assert history["train_loss"][-1] < history["train_loss"][0]
+    assert history["val_IoU"][0] < history["val_IoU"][-1] and history.last("val_IoU") > 0.5
+    assert train.evaluate(model, val, loss_fn="model", metric=train.split_metric(_mean_iou, name="IoU")) \
+        == {"IoU": pytest.approx(history.last("val_IoU"))}, "no loss in eval mode: the metric only"
+
+
+def test_model_losses_equal_a_hand_written_loop():
+    a, b = _ToyDetector(), _ToyDetector()
+    items = _boxes_data()
+    loader = torch.utils.data.DataLoader(items, batch_size=5, shuffle=False, collate_fn=_collate)
+    train.fit(a, loader, torch.optim.Adam(a.parameters(), lr=0.1), epochs=2, loss_fn="model", progress=False)
+    opt = torch.optim.Adam(b.parameters(), lr=0.1)
+    for _ in range(2):
+        for images, targets in loader:
+            loss = sum(b(images, targets).values())
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        assert torch.equal(pa, pb)
+
+
+def test_model_losses_that_diverge_are_named():
+    model = _ToyDetector()
+    items = [(image, {**target, "boxes": target["boxes"] * 1e30}) for image, target in _boxes_data()]
+    loader = torch.utils.data.DataLoader(items, batch_size=4, collate_fn=_collate)
+    with pytest.raises(train.TrainingDiverged, match="loss_box"):
+        train.fit(model, loader, torch.optim.SGD(model.parameters(), lr=1e30), epochs=2, loss_fn="model",
+                  progress=False)
+
+
+def test_split_metric_sees_the_whole_split_once():
+    x, y = _blobs(n=25)
+    model = _model()
+    calls = []
+
+    @train.split_metric
+    def median_margin(outputs, targets):
+        calls.append((outputs.shape, targets.shape))
+        return (outputs[:, 1] - outputs[:, 0]).median()  # a tensor: converted to a float
+
+    scores = train.evaluate(model, (x, y), metric=median_margin, batch_size=10)
+    assert calls == [((25, 2), (25,))]
+    with torch.no_grad():
+        out = model(x)
+    assert scores["median_margin"] == pytest.approx((out[:, 1] - out[:, 0]).median().item())
+    assert scores["loss"] == pytest.approx(nn.functional.cross_entropy(out, y).item(), rel=1e-5)
+    history = train.fit(model, (x, y), torch.optim.SGD(model.parameters(), lr=0.1), epochs=2, val=(x, y),
+                        metric=median_margin, progress=False)
+    assert "val_median_margin" in history and "train_median_margin" not in history
+    assert len(history["val_median_margin"]) == 2 and len(calls) == 3
+    assert repr(train.split_metric(name="AP")(median_margin)) == "SplitMetric('AP')"
+
+
+def test_predict_keeps_one_dict_per_image_and_reads_datasets_and_loaders():
+    model = _ToyDetector()
+    items = _boxes_data(7)
+    out = train.predict(model, items, batch_size=3, collate_fn=_collate)
+    assert isinstance(out, list) and len(out) == 7
+    assert all(set(o) == {"boxes", "scores", "labels"} and o["boxes"].shape == (1, 4) for o in out)
+    assert all(t.device.type == "cpu" and not t.requires_grad for o in out for t in o.values())
+    loader = torch.utils.data.DataLoader(items, batch_size=2, collate_fn=_collate)
+    out, targets = train.predict(model, loader, return_targets=True)
+    assert len(out) == len(targets) == 7 and [t["image_id"] for t in targets] == list(range(7))
+    # images alone: a Dataset of tensors, a TensorDataset of inputs, a tensor all agree
+    x, _ = _blobs(n=10)
+    classifier = _model()
+    expected = train.predict(classifier, x, batch_size=4)
+    assert torch.equal(train.predict(classifier, list(x), batch_size=4), expected)
+    assert torch.equal(train.predict(classifier, torch.utils.data.TensorDataset(x), batch_size=3), expected)
+    pairs, y = train.predict(classifier, train.make_loader(*_blobs(n=10), shuffle=False), return_targets=True)
+    assert torch.allclose(pairs, expected) and torch.equal(y, _blobs(n=10)[1])  # batches of 64: other rounding
+
+
+def test_device_argument():
+    x, y = _blobs(n=64)
+    model = _model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    history = train.fit(model, (x, y), opt, epochs=1, val=(x, y), device="cpu", progress=False)
+    assert history.epochs == 1
+    assert set(train.evaluate(model, (x, y), device=torch.device("cpu"))) == {"loss", "accuracy"}
+    assert train.predict(model, x, device="cpu").device.type == "cpu"
+    with pytest.raises(ValueError, match="device must be None, a string"):
+        train.fit(model, (x, y), opt, epochs=1, device="gpu0", progress=False)
+    with pytest.raises(TypeError, match="device must be"):
+        train.predict(model, x, device=0.5)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            train.evaluate(model, (x, y), device="cuda")
+
+
+def test_detector_arguments_are_checked():
+    x, y = _blobs(n=16)
+    model = _model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loader = torch.utils.data.DataLoader(_boxes_data(4), batch_size=2, collate_fn=_collate)
+    detector = _ToyDetector()
+
+    class ScoresOnly(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layer = nn.Linear(2, 2)
+
+        def forward(self, x, targets=None):
+            return self.layer(x)
+
+    with pytest.raises(TypeError, match='loss_fn="model" expects model'):
+        train.fit(ScoresOnly(), (x, y), opt, epochs=1, loss_fn="model", progress=False)
+    with pytest.raises(ValueError, match="loss_fn must be one of 'model'"):
+        train.fit(model, (x, y), opt, epochs=1, loss_fn="modle")
+    with pytest.raises(TypeError, match="loss_fn must be callable"):
+        train.evaluate(model, (x, y), loss_fn=3)
+    with pytest.raises(ValueError, match="give a metric"):
+        train.fit(detector, loader, opt, epochs=1, loss_fn="model", val=loader, metric=None)
+    with pytest.raises(ValueError, match="give a metric"):
+        train.evaluate(detector, loader, loss_fn="model", metric=None)
+    with pytest.raises(TypeError, match="accuracy needs class scores"):
+        train.evaluate(detector, loader, loss_fn="model")
+    with pytest.raises(TypeError, match="fn must be callable"):
+        train.split_metric(3)
+    with pytest.raises(TypeError, match="must return a number"):
+        train.evaluate(model, (x, y), metric=train.split_metric(lambda o, t: "high"))
+    with pytest.raises(ValueError, match="return_targets"):
+        train.predict(model, x, return_targets=True)
+    with pytest.raises(ValueError, match="return_targets"):
+        train.predict(model, list(x), return_targets=True)
+    with pytest.raises(ValueError, match="collate_fn is for a Dataset"):
+        train.predict(detector, loader, collate_fn=_collate)
+    with pytest.raises(TypeError, match="x must be a tensor, a DataLoader or a Dataset"):
+        train.predict(model, 3)
+    with pytest.raises(TypeError, match="x must be a tensor, a DataLoader or a Dataset; got tuple"):
+        train.predict(model, (x, y))
+    with pytest.raises(TypeError, match="data must be a DataLoader"):
+        train.evaluate(model, x)
+    with pytest.raises(TypeError, match="x and y must be torch tensors"):
+        train.evaluate(model, (x.numpy(), y.numpy()))
+    with pytest.raises(ValueError, match="at least one example"):
+        train.predict(model, x[:0])
+
+
+def test_a_torchvision_detector_trains_through_fit():
+    """Faster R-CNN with a two-layer backbone, on 32 x 32 images: a few steps, on the CPU."""
+    detection = pytest.importorskip("torchvision.models.detection")
+    from torchvision.models.detection.anchor_utils import AnchorGenerator
+    from torchvision.ops import MultiScaleRoIAlign
+
+    torch.manual_seed(0)
+    backbone = nn.Sequential(nn.Conv2d(1, 8, 3, stride=2, padding=1), nn.ReLU(),
+                             nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.ReLU())
+    backbone.out_channels = 16
+    model = detection.FasterRCNN(
+        backbone, num_classes=3, min_size=32, max_size=32, image_mean=[0.5], image_std=[0.25],
+        rpn_anchor_generator=AnchorGenerator(sizes=((8, 16),), aspect_ratios=((1.0,),)),
+        box_roi_pool=MultiScaleRoIAlign(featmap_names=["0"], output_size=4, sampling_ratio=2),
+        representation_size=32, rpn_pre_nms_top_n_train=50, rpn_post_nms_top_n_train=20,
+        rpn_pre_nms_top_n_test=50, rpn_post_nms_top_n_test=20, rpn_batch_size_per_image=32,
+        box_batch_size_per_image=16, box_detections_per_img=10)
+    items = [(image.repeat(1, 2, 2), target) for image, target in _boxes_data(6)]  # 32 x 32
+    loader = torch.utils.data.DataLoader(items, batch_size=3, collate_fn=_collate)
+    n_detections = train.split_metric(lambda outputs, targets: sum(len(o["boxes"]) for o in outputs) / len(outputs),
+                                      name="detections_per_image")
+    history = train.fit(model, loader, torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9), epochs=2,
+                        loss_fn="model", val=loader, metric=n_detections, device="cpu", progress=False)
+    assert {"train_loss_classifier", "train_loss_box_reg", "train_loss_objectness", "train_loss_rpn_box_reg",
+            "val_detections_per_image"} <= set(history)
+    assert all(math.isfinite(v) for v in history["step_loss"]) and len(history["step_loss"]) == 4
+    out = train.predict(model, loader)
+    assert len(out) == 6 and all(set(o) == {"boxes", "scores", "labels"} for o in out)
+    assert history.last("val_detections_per_image") == pytest.approx(sum(len(o["boxes"]) for o in out) / 6)

@@ -4,14 +4,15 @@
 :func:`average_precision` are the pieces to read, one class and one threshold
 at a time; :func:`evaluate_detections` computes all of COCO's numbers at once
 and equals ``pycocotools.cocoeval.COCOeval`` for boxes
-(``tests/metrics/test_detection.py``).  Notebook 18.
+(``tests/metrics/test_detection.py``); :func:`evaluate_detector` runs a model
+over a data set and scores it the same way.  Notebook 18.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._checks import check_array, check_choice, check_image_dicts, check_int
+from .._checks import as_numpy, check_array, check_choice, check_image_dicts, check_int, check_module, check_number
 from ..detection.boxes import box_iou
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "precision_recall_curve",
     "average_precision",
     "evaluate_detections",
+    "evaluate_detector",
+    "detection_counts",
 ]
 
 
@@ -321,3 +324,130 @@ def evaluate_detections(predictions, ground_truth, iou_thresholds=None, max_dete
         return stats
     return stats, {"precision": precision, "recall": recall, "classes": classes,
                    "iou_thresholds": thresholds, "recall_points": _RECALL_POINTS.copy()}
+
+
+def detection_counts(predictions, ground_truth, iou_threshold=0.5, min_score=0.0):
+    """True positives, false positives and missed objects at one IoU threshold, over a whole data set.
+
+    Detections scoring at least ``min_score`` are matched class by class,
+    best score first, as in :func:`match_detections` (and COCO), with no cap
+    on their number. Precision and recall are then single numbers: what a
+    detector run at that score threshold gets right, unlike AP, which sweeps
+    every threshold. Give every box the same label for a class-agnostic count
+    (a detector that finds objects without naming them).
+
+    Parameters
+    ----------
+    predictions : list of dict
+        Per image: ``boxes`` (K, 4) corners, ``scores`` (K,), ``labels`` (K,).
+    ground_truth : list of dict
+        Per image: ``boxes`` (G, 4), ``labels`` (G,).
+    iou_threshold : float
+        Smallest IoU of a true positive.
+    min_score : float
+        Detections scoring less are left out.
+
+    Returns
+    -------
+    dict
+        ``tp``, ``fp``, ``fn`` (ints), ``precision`` = tp / (tp + fp) (1 when
+        nothing was detected) and ``recall`` = tp / (tp + fn) (1 when there is
+        nothing to find).
+    """
+    preds = check_image_dicts(predictions, "predictions", ("boxes", "scores", "labels"))
+    truths = check_image_dicts(ground_truth, "ground_truth", ("boxes", "labels"))
+    if len(preds) != len(truths):
+        raise ValueError(f"predictions and ground_truth must have one entry per image; got {len(preds)} and "
+                         f"{len(truths)}")
+    iou_threshold = check_number(iou_threshold, "iou_threshold", minimum=0, maximum=1)
+    min_score = check_number(min_score, "min_score")
+    tp = fp = n_truth = 0
+    for pred, truth in zip(preds, truths):
+        keep = pred["scores"] >= min_score
+        boxes, scores, labels = pred["boxes"][keep], pred["scores"][keep], pred["labels"][keep]
+        n_truth += len(truth["labels"])
+        for label in np.unique(labels):
+            mine = np.flatnonzero(labels == label)
+            mine = mine[np.argsort(-scores[mine], kind="mergesort")]  # best first, ties in input order
+            theirs = np.flatnonzero(truth["labels"] == label)
+            if theirs.size == 0:
+                fp += mine.size
+                continue
+            matched = match_detections(box_iou(boxes[mine], truth["boxes"][theirs]), iou_threshold)
+            tp += int(np.count_nonzero(matched >= 0))
+            fp += int(np.count_nonzero(matched < 0))
+    fn = n_truth - tp
+    return {"tp": tp, "fp": fp, "fn": fn, "precision": tp / (tp + fp) if tp + fp else 1.0,
+            "recall": tp / n_truth if n_truth else 1.0}
+
+
+def evaluate_detector(model, dataset, batch_size=16, iou_thresholds=None, max_detections=(1, 10, 100),
+                      area_ranges=None, device=None, collate_fn=None):
+    """COCO's twelve numbers for ``model`` on a data set of ``(image, target)`` pairs.
+
+    The model runs in eval mode, without gradients, over the data in order
+    (:func:`course_utils.train.predict`); its outputs and the targets become
+    NumPy dicts, and :func:`evaluate_detections` scores them.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A detector with torchvision's eval-mode convention: ``model(images)``
+        returns a list with one dict per image, ``boxes`` (K, 4) corners,
+        ``scores`` (K,), ``labels`` (K,).
+    dataset : Dataset or DataLoader
+        Items ``(image, target)`` with torchvision's targets: ``boxes``
+        (G, 4) corners, ``labels`` (G,), optionally ``area`` (G,) (then used
+        for the size ranges, e.g. the mask areas of
+        :class:`course_utils.data.SceneDataset`) and ``iscrowd`` (must be all
+        zeros: crowd regions are not supported). Labels of predictions and
+        targets must follow the same numbering (e.g. both shifted by 1 for
+        torchvision's background class).
+    batch_size : int, default 16
+        Used when ``dataset`` is a Dataset.
+    iou_thresholds, max_detections, area_ranges
+        As for :func:`evaluate_detections`.
+    device : str or torch.device, optional
+        Where the model runs (it is moved there); default where it is.
+    collate_fn : callable, optional
+        Batches a Dataset's items; default
+        :func:`course_utils.data.detection_collate` (images stacked, targets
+        a list). A DataLoader brings its own.
+
+    Returns
+    -------
+    dict
+        The twelve numbers, keys :data:`COCO_STAT_NAMES`.
+    """
+    from ..train import predict  # torch only when a model is evaluated: the metrics themselves are NumPy
+
+    check_module(model)
+    if collate_fn is None and not _is_loader(dataset):
+        from ..data import detection_collate
+
+        collate_fn = detection_collate
+    outputs, targets = predict(model, dataset, batch_size=batch_size, device=device, collate_fn=collate_fn,
+                               return_targets=True)
+    if not isinstance(outputs, list) or not all(isinstance(o, dict) and {"boxes", "scores", "labels"} <= set(o)
+                                                for o in outputs):
+        raise TypeError("model must return, in eval mode, a list with one dict (boxes, scores, labels) per "
+                        f"image, as torchvision's detectors do; got {type(outputs).__name__}")
+    if not isinstance(targets, list) or not all(isinstance(t, dict) for t in targets):
+        raise TypeError("dataset must yield (image, target) pairs whose targets are dicts (boxes, labels); "
+                        f"got targets of type {type(targets).__name__}")
+    if len(outputs) != len(targets):
+        raise ValueError(f"model must return one dict per image: {len(outputs)} for {len(targets)} images")
+    truth = []
+    for i, target in enumerate(targets):
+        if "iscrowd" in target and np.any(as_numpy(target["iscrowd"])):
+            raise ValueError(f"target {i} of dataset has crowd regions (iscrowd), which are not supported")
+        truth.append({k: as_numpy(target[k]) for k in ("boxes", "labels", "area") if k in target})
+    predictions = [{k: as_numpy(o[k]) for k in ("boxes", "scores", "labels")} for o in outputs]
+    return evaluate_detections(predictions, truth, iou_thresholds=iou_thresholds, max_detections=max_detections,
+                               area_ranges=area_ranges)
+
+
+def _is_loader(data):
+    from torch.utils.data import DataLoader
+
+    return isinstance(data, DataLoader)

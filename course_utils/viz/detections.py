@@ -1,18 +1,30 @@
 """Detections drawn on their image: boxes, labels, scores, and the ground truth beside them.
+
+:func:`show_detections` draws boxes; :func:`show_detection_matches` draws one
+image's predictions against its ground truth, coloured by what COCO's
+matching made of them (true positive, false positive, missed object).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
 
 from matplotlib import colormaps
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .._checks import as_numpy, check_array, check_image
+from .._checks import as_numpy, check_array, check_image, check_number
+from ..detection.boxes import box_iou
+from ..metrics.detection import match_detections
 from .images import _IMAGE_CHANNELS, _check_ax, _check_color, _check_optional_text, _draw_image, _new_axes
 
 __all__ = [
     "show_detections",
+    "show_detection_matches",
 ]
+
+#: Colours of :func:`show_detection_matches`: found objects, false alarms, missed objects.
+_MATCH_COLORS = {"tp": "limegreen", "fp": "red", "fn": "orange"}
 
 
 def show_detections(image, boxes, labels=None, scores=None, masks=None, class_names=None, ax=None, title=None,
@@ -100,4 +112,104 @@ def show_detections(image, boxes, labels=None, scores=None, masks=None, class_na
                     bbox={"facecolor": rgb, "alpha": 0.8, "pad": 1, "linewidth": 0})
     ax.set_xlim(-0.5, image.shape[1] - 0.5)
     ax.set_ylim(image.shape[0] - 0.5, -0.5)
+    return fig
+
+
+def _check_boxes_dict(value, name, keys):
+    """A dict of one image's boxes (K, 4) and per-box arrays ``keys``, as NumPy arrays."""
+    if not isinstance(value, Mapping) or not {"boxes", *keys} <= set(value):
+        raise TypeError(f"{name} must be a dict with keys {('boxes', *keys)}, got {value!r:.80}")
+    boxes = np.asarray(as_numpy(value["boxes"]), dtype=float)
+    boxes = boxes.reshape(0, 4) if boxes.size == 0 else boxes
+    boxes = check_array(boxes, f"{name}['boxes']", ndim=2, allow_empty=True)
+    if boxes.shape[1] != 4:
+        raise ValueError(f"{name}['boxes'] must have shape (K, 4), got {boxes.shape}")
+    out = {"boxes": boxes}
+    for key in keys:
+        array = check_array(as_numpy(value[key]), f"{name}[{key!r}]", ndim=1, allow_empty=True)
+        if array.shape[0] != boxes.shape[0]:
+            raise ValueError(f"{name}[{key!r}] must have one entry per box ({boxes.shape[0]}), got shape {array.shape}")
+        out[key] = array
+    return out
+
+
+def show_detection_matches(image, prediction, truth, iou_threshold=0.5, min_score=0.3, class_names=None, ax=None,
+                           title=None):
+    """One image's detections against its ground truth: found, false alarm, missed.
+
+    The detections scoring at least ``min_score`` (an operating point) are
+    matched to the objects as COCO matches them: class by class, best score
+    first, each detection taking the still-free object of its class it
+    overlaps most, if that IoU reaches ``iou_threshold``
+    (:func:`course_utils.metrics.match_detections`). Then
+
+    * true positives are drawn in green with their class and score;
+    * false positives in red with their class and score;
+    * missed objects (false negatives) in orange, dashed, with their class.
+
+    Objects found by a detection are not drawn again: the green box stands
+    for them. An object found only by a detection below ``min_score`` counts
+    as missed, as it would at that operating point.
+
+    Parameters
+    ----------
+    image : array_like or tensor
+        Gray ``(H, W)`` or colour ``(H, W, 3)`` image.
+    prediction : dict
+        ``boxes`` (K, 4) corners, ``scores`` (K,), ``labels`` (K,): NumPy
+        arrays or tensors (one element of a torchvision detector's output).
+    truth : dict
+        ``boxes`` (G, 4), ``labels`` (G,); other keys (``area``, ``masks``)
+        are not read.
+    iou_threshold : float, default 0.5
+        In (0, 1].
+    min_score : float, default 0.3
+        Detections below it are neither matched nor drawn.
+    class_names : sequence of str, optional
+        Names indexed by label; default the label itself.
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+        Default: the counts, e.g. ``"2 TP (green), 1 FP (red), 1 missed (orange, dashed)"``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    image = check_image(as_numpy(image), "image", channels=_IMAGE_CHANNELS)
+    pred = _check_boxes_dict(prediction, "prediction", ("scores", "labels"))
+    gt = _check_boxes_dict(truth, "truth", ("labels",))
+    iou_threshold = check_number(iou_threshold, "iou_threshold", minimum=0, maximum=1, strict_minimum=True)
+    min_score = check_number(min_score, "min_score")
+    if class_names is not None:
+        if isinstance(class_names, str) or not isinstance(class_names, (Sequence, np.ndarray)):
+            raise TypeError(f"class_names must be a sequence of names indexed by label, got {class_names!r:.80}")
+        used = np.concatenate([pred["labels"], gt["labels"]]).astype(int)
+        if used.size and (used.min() < 0 or used.max() >= len(class_names)):
+            raise ValueError(f"class_names has {len(class_names)} names; labels go from {used.min()} to {used.max()}")
+    _check_ax(ax)
+    _check_optional_text(title, "title")
+
+    keep = np.flatnonzero(pred["scores"] >= min_score)
+    keep = keep[np.argsort(-pred["scores"][keep], kind="stable")]  # best first, as the matching needs
+    found = np.zeros(len(keep), dtype=bool)
+    missed = np.ones(len(gt["labels"]), dtype=bool)
+    for label in np.unique(np.concatenate([pred["labels"][keep], gt["labels"]])):
+        mine = np.flatnonzero(pred["labels"][keep] == label)  # positions in keep, still best first
+        theirs = np.flatnonzero(gt["labels"] == label)
+        iou = box_iou(pred["boxes"][keep[mine]], gt["boxes"][theirs])
+        matches = match_detections(iou, iou_threshold)
+        found[mine] = matches >= 0
+        missed[theirs[matches[matches >= 0]]] = False
+
+    tp, fp = keep[found], keep[~found]
+    fig, ax = _new_axes(ax, figsize=(4, 4))
+    # missed objects first, underneath; then false alarms; true positives on top
+    show_detections(image, gt["boxes"][missed], gt["labels"][missed], class_names=class_names, ax=ax,
+                    color=_MATCH_COLORS["fn"], linestyle="--")
+    for chosen, kind in ((fp, "fp"), (tp, "tp")):
+        show_detections(image, pred["boxes"][chosen], pred["labels"][chosen], pred["scores"][chosen],
+                        class_names=class_names, ax=ax, color=_MATCH_COLORS[kind])
+    if title is None:
+        title = f"{len(tp)} TP (green), {len(fp)} FP (red), {int(missed.sum())} missed (orange, dashed)"
+    ax.set_title(title)
     return fig

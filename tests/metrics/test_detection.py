@@ -20,9 +20,11 @@ def coco_eval(ground_truth, predictions, image_size=(300, 300), area_ranges=None
     """Run pycocotools on our data; return the COCOeval object (quietly)."""
     with contextlib.redirect_stdout(io.StringIO()):
         gt = COCO()
-        gt.dataset = data.to_coco_ground_truth(ground_truth, image_size)
+        # the same category_offset on both sides, by keyword; 0 keeps category ids equal to our classes,
+        # which assert_same_as_coco compares with the classes of our arrays
+        gt.dataset = data.to_coco_ground_truth(ground_truth, image_sizes=image_size, category_offset=0)
         gt.createIndex()
-        results = data.to_coco_detections(predictions)
+        results = data.to_coco_detections(predictions, category_offset=0)
         dt = gt.loadRes(results) if results else COCO()
         if not results:
             dt.dataset = {"images": gt.dataset["images"], "annotations": [], "categories": gt.dataset["categories"]}
@@ -241,3 +243,128 @@ def test_scene_targets_are_evaluated_by_their_mask_areas():
     # mask areas are smaller than box areas: objects move to smaller buckets, so the size numbers change
     assert from_dataset != box_areas_only
     assert from_dataset["AP"] == box_areas_only["AP"], "the 'all' range does not depend on areas"
+
+
+# --------------------------------------------------------------------------
+# evaluate_detector: a model run over a data set
+# --------------------------------------------------------------------------
+
+
+def _replay_detector(predictions):
+    """A "detector" whose eval-mode output for image i is ``predictions[i]``: noisy ground truth, no training.
+
+    Image i carries its index in its first pixel.
+    """
+    torch = pytest.importorskip("torch")
+
+    class Replay(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.unused = torch.nn.Parameter(torch.zeros(1))  # a device to be found, as any model has
+
+        def forward(self, images):
+            assert not self.training and not torch.is_grad_enabled()
+            return [{"boxes": torch.as_tensor(predictions[i]["boxes"], dtype=torch.float32),
+                     "scores": torch.as_tensor(predictions[i]["scores"], dtype=torch.float32),
+                     "labels": torch.as_tensor(predictions[i]["labels"])}
+                    for i in images[:, 0, 0, 0].long().tolist()]
+
+    return Replay()
+
+
+def _as_dataset(ground_truth, with_area=False):
+    """(image, target) pairs in torchvision's format, image i holding i in its first pixel."""
+    torch = pytest.importorskip("torch")
+    items = []
+    for i, g in enumerate(ground_truth):
+        image = torch.zeros(1, 4, 4)
+        image[0, 0, 0] = i
+        target = {"boxes": torch.as_tensor(g["boxes"], dtype=torch.float32).reshape(-1, 4),
+                  "labels": torch.as_tensor(g["labels"], dtype=torch.int64),
+                  "iscrowd": torch.zeros(len(g["labels"]), dtype=torch.int64), "image_id": i}
+        if with_area:
+            target["area"] = torch.as_tensor(g["area"], dtype=torch.float32)
+        items.append((image, target))
+    return items
+
+
+def test_evaluate_detector_equals_pycocotools():
+    torch = pytest.importorskip("torch")
+    gt, pred = random_scene(23, seed=4, n_classes=3, max_dt=20)
+    # the data set holds float32 boxes: compare with pycocotools on the same numbers
+    gt = [{"boxes": np.float32(g["boxes"]).astype(float), "labels": g["labels"]} for g in gt]
+    pred = [{"boxes": np.float32(p["boxes"]).astype(float), "scores": np.float32(p["scores"]).astype(float),
+             "labels": p["labels"]} for p in pred]
+    model = _replay_detector(pred)
+    ours = metrics.evaluate_detector(model, _as_dataset(gt), batch_size=5)  # 5 batches, the last one of 3
+    ev = coco_eval(gt, pred)
+    np.testing.assert_allclose([ours[k] for k in metrics.COCO_STAT_NAMES], ev.stats, rtol=0, atol=1e-6)
+    assert ours == metrics.evaluate_detections(pred, gt)
+
+    # a DataLoader with its own collate, a device, and the size ranges passed through (mask-like areas)
+    ranges = {"all": (0, 1e10), "small": (0, 16.0**2), "medium": (16.0**2, 48.0**2), "large": (48.0**2, 1e10)}
+    rng = np.random.default_rng(1)
+    for g in gt:
+        g["area"] = np.float32((g["boxes"][:, 2] - g["boxes"][:, 0]) * (g["boxes"][:, 3] - g["boxes"][:, 1])
+                               * rng.uniform(0.2, 0.8, len(g["labels"]))).astype(float)
+    loader = torch.utils.data.DataLoader(_as_dataset(gt, with_area=True), batch_size=4,
+                                         collate_fn=lambda b: (torch.stack([x for x, _ in b]), [t for _, t in b]))
+    ours = metrics.evaluate_detector(model, loader, area_ranges=ranges, device="cpu")
+    ev = coco_eval(gt, pred, area_ranges=ranges)
+    np.testing.assert_allclose([ours[k] for k in metrics.COCO_STAT_NAMES], ev.stats, rtol=0, atol=1e-6)
+    assert ours != metrics.evaluate_detector(model, loader), "the ranges were used"
+    half = metrics.evaluate_detector(model, loader, iou_thresholds=[0.5], max_detections=(1, 5, 10))
+    assert half == metrics.evaluate_detections(pred, gt, iou_thresholds=[0.5], max_detections=(1, 5, 10))
+
+
+def test_evaluate_detector_rejects_what_it_cannot_score():
+    torch = pytest.importorskip("torch")
+    gt, pred = random_scene(4, seed=2)
+    dataset = _as_dataset(gt)
+    with pytest.raises(TypeError, match="model must return, in eval mode, a list with one dict"):
+        metrics.evaluate_detector(torch.nn.Flatten(), dataset)
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        metrics.evaluate_detector("detector", dataset)
+    crowded = [(x, {**t, "iscrowd": torch.ones_like(t["iscrowd"])}) for x, t in dataset]
+    assert all(len(t["labels"]) for _, t in crowded)
+    with pytest.raises(ValueError, match="crowd regions"):
+        metrics.evaluate_detector(_replay_detector(pred), crowded)
+    with pytest.raises(TypeError, match="device must be"):
+        metrics.evaluate_detector(_replay_detector(pred), dataset, device=1.5)
+
+
+def test_detection_counts_equal_pycocotools_matches_at_one_threshold():
+    for seed in range(8):
+        gt, pred = random_scene(n_images=[3, 20][seed % 2], seed=100 + seed, n_classes=[1, 4][seed % 2], max_dt=40,
+                                integer=seed % 2 == 1, score_levels=[None, 3][seed % 2])
+        ev = coco_eval(gt, pred)
+        # pycocotools' per-image records at area "all", 100 detections: dtMatches[0] is IoU 0.5
+        records = [r for r in ev.evalImgs if r is not None and r["aRng"] == ev.params.areaRng[0]
+                   and r["maxDet"] == 100]
+        tp = sum(int(np.count_nonzero(r["dtMatches"][0] > 0)) for r in records)
+        fp = sum(int(np.count_nonzero(r["dtMatches"][0] == 0)) for r in records)
+        counts = metrics.detection_counts(pred, gt, iou_threshold=0.5)
+        n_truth = sum(len(g["labels"]) for g in gt)
+        assert (counts["tp"], counts["fp"], counts["fn"]) == (tp, fp, n_truth - tp)
+        assert counts["recall"] == pytest.approx(tp / n_truth) and counts["precision"] == pytest.approx(tp / (tp + fp))
+    high = metrics.detection_counts(pred, gt, iou_threshold=0.5, min_score=0.5)
+    assert high["tp"] + high["fp"] == sum(int(np.count_nonzero(p["scores"] >= 0.5)) for p in pred)
+
+
+def test_detection_counts_edge_cases():
+    box = np.array([[0.0, 0, 10, 10]])
+    nothing = {"boxes": np.zeros((0, 4)), "scores": np.zeros(0), "labels": np.zeros(0, int)}
+    empty_truth = {"boxes": np.zeros((0, 4)), "labels": np.zeros(0, int)}
+    assert metrics.detection_counts([nothing], [empty_truth]) == {"tp": 0, "fp": 0, "fn": 0, "precision": 1.0,
+                                                                  "recall": 1.0}
+    one = {"boxes": box, "labels": np.array([3])}
+    assert metrics.detection_counts([nothing], [one])["recall"] == 0
+    # right box, wrong class: a false positive and a miss; two copies: one TP and one duplicate FP
+    wrong = {"boxes": box, "scores": np.array([0.9]), "labels": np.array([2])}
+    assert metrics.detection_counts([wrong], [one]) == {"tp": 0, "fp": 1, "fn": 1, "precision": 0.0, "recall": 0.0}
+    twice = {"boxes": np.r_[box, box], "scores": np.array([0.9, 0.8]), "labels": np.array([3, 3])}
+    assert metrics.detection_counts([twice], [one])["fp"] == 1
+    with pytest.raises(ValueError, match="one entry per image"):
+        metrics.detection_counts([nothing, nothing], [one])
+    with pytest.raises(ValueError, match="iou_threshold must be <= 1"):
+        metrics.detection_counts([nothing], [one], iou_threshold=2)
