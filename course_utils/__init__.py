@@ -17,15 +17,15 @@ Algorithms, one topic per module (Parts 1-4)::
 
 Families of later parts, one family per module::
 
-    detection/     boxes, nms, anchors, losses, simulate (later: roi, proposals, targets, heads)
+    detection/     boxes, nms, anchors, losses, simulate, baseline, proposals, roi, two_stage (later: targets)
     segmentation/  Part 6's targets, mask operations and losses
 
 Built on the algorithms::
 
     data/          files, samples, splits, synthetic, scenes, coco
     metrics/       edges, detection (later: segmentation)
-    models/        counting, blocks, classic, small, transfer, detection (later: segmentation, transformers)
-    viz/           images, detections, diagrams, trajectories, history, animation, explorers
+    models/        counting, blocks, classic, small, transfer, detection, two_stage (later: segmentation, transformers)
+    viz/           images, detections, roi, diagrams, trajectories, history, animation, explorers
 
 Plumbing: ``notebook`` (set-up call, source display), ``exercises`` (student
 copies), ``_checks`` (input validation shared by all).

@@ -16,11 +16,13 @@ edited is never overwritten.
 from __future__ import annotations
 
 import argparse
+from contextlib import contextmanager
 import hashlib
 import json
 from pathlib import Path
 
 __all__ = [
+    "forbid",
     "student_version",
     "write_student_copies",
     "graded_cells",
@@ -55,6 +57,45 @@ def solution_cells(nb) -> list:
     """Cells the learner writes (``solution: true``)."""
     _check_notebook(nb)
     return [c for c in nb.cells if _nbgrader_meta(c).get("solution")]
+
+
+@contextmanager
+def forbid(module, *names):
+    """Within the block, calling ``module.<name>`` raises AssertionError: graders use it.
+
+    A graded test runs the learner's function inside ``with forbid(detection,
+    "match_anchors"):`` so that an answer that only calls the course's own
+    implementation fails with a message saying what to do, instead of
+    passing. The attributes are put back when the block ends, even on error.
+
+    Parameters
+    ----------
+    module : module
+        Where the functions live (e.g. ``course_utils.detection``).
+    *names : str
+        Attribute names of the functions to forbid.
+    """
+    if not names:
+        raise ValueError("names must list at least one function to forbid")
+    missing = [name for name in names if not callable(getattr(module, name, None))]
+    if missing:
+        raise ValueError(f"names must be functions of {getattr(module, '__name__', module)!r}; "
+                         f"not found: {missing}")
+    saved = {name: getattr(module, name) for name in names}
+
+    def refuse(name):
+        def call(*args, **kwargs):
+            raise AssertionError(f"write it without calling {module.__name__.split('.')[-1]}.{name}: "
+                                 f"the exercise is to do its work yourself")
+        return call
+
+    try:
+        for name in names:
+            setattr(module, name, refuse(name))
+        yield
+    finally:
+        for name, function in saved.items():
+            setattr(module, name, function)
 
 
 def find_notebooks(root) -> list[Path]:

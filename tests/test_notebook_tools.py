@@ -145,3 +145,25 @@ def test_show_source_can_show_the_private_helpers_it_calls():
     assert full.count("def _tap(") == 1, "each helper is shown once"
     with pytest.raises(TypeError, match="helpers"):
         show_source(features.hog, helpers="yes")
+
+
+def test_forbid_makes_a_course_function_fail_inside_the_block_only():
+    import pytest
+
+    from course_utils import detection
+    from course_utils.exercises import forbid
+
+    original = detection.box_iou
+    with forbid(detection, "box_iou", "nms"):
+        with pytest.raises(AssertionError, match="write it without calling detection.box_iou"):
+            detection.box_iou([[0, 0, 1, 1]], [[0, 0, 1, 1]])
+    assert detection.box_iou is original
+    try:
+        with forbid(detection, "nms"):
+            raise KeyError("the learner's own error")
+    except KeyError:
+        pass
+    assert detection.nms.__name__ == "nms"
+    with pytest.raises(ValueError, match="not found"):
+        with forbid(detection, "no_such_function"):
+            pass

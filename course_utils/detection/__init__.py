@@ -8,20 +8,23 @@ anchors    sliding windows, anchor grids, anchor matching, box coding (notebook 
 losses     smooth L1 and the localization loss (notebook 17)
 simulate   a simulated detector for measuring metrics and NMS (notebooks 18-19)
 baseline   thresholding and connected components: the detector with no learning (notebook 17)
+proposals  selective search: region proposals with no learning (notebook 20)
+roi        RoI Pool and RoI Align from scratch, and the geometry of their bins (notebook 20)
+two_stage  the R-CNN family's targets, balanced sampling, losses and decoding, RPN proposals (20-21)
 
-Parts 5b and 5c add ``roi`` (RoI Pool / RoI Align), ``proposals`` (selective
-search, the RPN's proposal step), ``targets`` (grid, anchor and centre target
-builders) and ``heads``/``decoders`` of YOLO, SSD and anchor-free detectors here;
-their ``nn.Module`` networks go to :mod:`course_utils.models`.
+Part 5c adds ``targets`` (grid, anchor and centre target builders) and the
+heads' decoders of YOLO, SSD and anchor-free detectors here; every ``nn.Module``
+network goes to :mod:`course_utils.models`.
 
 Every public name is also importable from ``course_utils.detection`` itself.
 """
 
 from __future__ import annotations
 
-from . import boxes, nms, anchors, losses, simulate, baseline
+from . import boxes, nms, anchors, losses, simulate, baseline, proposals, roi, two_stage
 
-__all__ = [*boxes.__all__, *nms.__all__, *anchors.__all__, *losses.__all__, *simulate.__all__, *baseline.__all__]
+__all__ = [*boxes.__all__, *nms.__all__, *anchors.__all__, *losses.__all__, *simulate.__all__, *baseline.__all__,
+           *proposals.__all__, *roi.__all__, *two_stage.__all__]
 
 from .boxes import *  # noqa: F401,F403  (each module's __all__)
 # the function nms now hides the module nms: detection.nms(...) suppresses boxes
@@ -30,3 +33,6 @@ from .anchors import *  # noqa: F401,F403  (each module's __all__)
 from .losses import *  # noqa: F401,F403  (each module's __all__)
 from .simulate import *  # noqa: F401,F403  (each module's __all__)
 from .baseline import *  # noqa: F401,F403  (each module's __all__)
+from .proposals import *  # noqa: F401,F403  (each module's __all__)
+from .roi import *  # noqa: F401,F403  (each module's __all__)
+from .two_stage import *  # noqa: F401,F403  (each module's __all__)

@@ -25,6 +25,7 @@ __all__ = [
     "evaluate_detections",
     "evaluate_detector",
     "detection_counts",
+    "proposal_recall",
 ]
 
 
@@ -379,6 +380,81 @@ def detection_counts(predictions, ground_truth, iou_threshold=0.5, min_score=0.0
     fn = n_truth - tp
     return {"tp": tp, "fp": fp, "fn": fn, "precision": tp / (tp + fp) if tp + fp else 1.0,
             "recall": tp / n_truth if n_truth else 1.0}
+
+
+def proposal_recall(proposals, ground_truth, counts, iou_threshold=0.5):
+    """Fraction of the objects that the first n proposals of their image cover, for several n.
+
+    An object is covered by ``n`` proposals when at least one of the first
+    ``n`` proposals of its image overlaps it with IoU at least
+    ``iou_threshold``, whatever its class. Unlike a detector's recall, a
+    proposal may cover several objects: proposals are only candidates for a
+    second stage to classify (R-CNN), so what matters is that each object has
+    one, and how few proposals it takes (Hosang et al., *What makes for
+    effective detection proposals?*, 2016).
+
+    Parameters
+    ----------
+    proposals : list of (K_i, 4) array_like
+        Per image, corner boxes ranked best first.
+    ground_truth : list of dict or of (G_i, 4) array_like
+        Per image, the objects: dicts with ``boxes`` (such as the targets of
+        :func:`course_utils.data.make_scenes`) or the boxes themselves.
+    counts : int or sequence of int
+        Numbers of proposals per image to evaluate (>= 0); an image with
+        fewer proposals uses all it has.
+    iou_threshold : float
+        Smallest IoU of a covering proposal, in [0, 1].
+
+    Returns
+    -------
+    float or (len(counts),) float64 ndarray
+        Recall for each count (a float for a single int), covered objects
+        over all objects of all images; 1 when there is no object at all.
+    """
+    if not isinstance(proposals, (list, tuple)):
+        raise TypeError(f"proposals must be a list with one (K, 4) array per image, got {type(proposals).__name__}")
+    if not isinstance(ground_truth, (list, tuple)):
+        raise TypeError(f"ground_truth must be a list with one entry per image, got {type(ground_truth).__name__}")
+    if len(proposals) != len(ground_truth):
+        raise ValueError(f"proposals and ground_truth must have one entry per image; got {len(proposals)} and "
+                         f"{len(ground_truth)}")
+    scalar = isinstance(counts, (int, np.integer)) and not isinstance(counts, bool)
+    if not scalar and not isinstance(counts, (list, tuple, np.ndarray)):
+        raise TypeError(f"counts must be an integer or a sequence of integers, got {type(counts).__name__}")
+    counts = np.array([check_int(c, f"counts[{i}]", minimum=0) for i, c in enumerate([counts] if scalar else counts)],
+                      dtype=np.int64)
+    iou_threshold = check_number(iou_threshold, "iou_threshold", minimum=0, maximum=1)
+    # for each object, the rank of the first proposal that covers it (inf if none does): it is
+    # covered by n proposals exactly when that rank is below n
+    first = []
+    for i, (prop, truth) in enumerate(zip(proposals, ground_truth)):
+        prop = _corner_boxes(prop, f"proposals[{i}]")
+        if isinstance(truth, dict):
+            if "boxes" not in truth:
+                raise TypeError(f"ground_truth[{i}] must be a dict with key 'boxes' or a (G, 4) array, "
+                                f"got a dict with keys {sorted(truth)}")
+            truth = _corner_boxes(truth["boxes"], f"ground_truth[{i}]['boxes']")
+        else:
+            truth = _corner_boxes(truth, f"ground_truth[{i}]")
+        if truth.shape[0] == 0:
+            continue
+        covers = box_iou(prop, truth) >= iou_threshold  # (K, G); the NaN of two empty boxes is False
+        hit = covers.any(axis=0)
+        first.append(np.where(hit, np.argmax(covers, axis=0) if hit.any() else 0, np.inf))
+    first = np.concatenate(first) if first else np.zeros(0)
+    recall = (first[None, :] < counts[:, None]).mean(axis=1) if first.size else np.ones(len(counts))
+    return float(recall[0]) if scalar else recall
+
+
+def _corner_boxes(value, name):
+    """(N, 4) float64 corner boxes from an array or tensor, after checking them (N may be 0)."""
+    boxes = check_array(as_numpy(value), name, allow_empty=True).astype(np.float64)
+    boxes = boxes.reshape(0, 4) if boxes.size == 0 else boxes  # [] is an image with no box
+    if boxes.ndim != 2 or boxes.shape[1] != 4 or np.any(boxes[:, 2:] < boxes[:, :2]):
+        raise ValueError(f"{name} must be (N, 4) corners (x1, y1, x2, y2) with x2 >= x1 and y2 >= y1, "
+                         f"got shape {boxes.shape}")
+    return boxes
 
 
 def evaluate_detector(model, dataset, batch_size=16, iou_thresholds=None, max_detections=(1, 10, 100),
