@@ -167,7 +167,7 @@ def test_course_map_links_every_notebook():
 
 
 #: A difference or error printed as a magnitude (``difference 3e-15``), not as a bound (``< 1e-12``).
-MEASURED_ERROR = re.compile(r"(difference|error|gap)\b[^\n<]*?(?<!below)(?<!within)(?<!\bto)[\s:=(]\d(\.\d+)?e-\d\d")
+MEASURED_ERROR = re.compile(r"(difference|error|gap)\b[^\n<]*?(?<!below)(?<!within)(?<!\bto)[\s:=(]\d(\.\d+)?e[-+]\d\d")
 #: A cell that trains a model: torch through train.fit, scikit-learn through .fit.
 TRAINING_CALL = re.compile(r"(^|[^\w.])fit\(|\.fit\(")
 

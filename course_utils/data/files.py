@@ -20,11 +20,13 @@ __all__ = [
     "DATA_DIR",
     "CHECKSUMS",
     "SOURCE_WEIGHTS_FILE",
+    "TORCHVISION_WEIGHTS_FILE",
     "DataFileError",
     "data_dir",
     "verify_data_files",
     "load_mnist_subset",
     "load_source_weights",
+    "load_torchvision_weights",
 ]
 
 
@@ -39,6 +41,8 @@ CHECKSUMS = {
     "mnist_5k.npz": "eac6f58af6b6f778ad69c4d88b03c929d17a9a2d63be93dd9c51a627b621fd62",
     # scripts/train_source_model.py prints this one (notebook 16's source network)
     "source_smallvgg_digits0-4.npz": "c6232f4a1c387a067dc49e5af4b4b82381e99c20a1c9c3bb1cf3d754071fd637",
+    # scripts/train_torchvision_detector.py prints this one (notebook 21's torchvision Faster R-CNN)
+    "torchvision_faster_rcnn.npz": "1da1f2e3b43d29d5e2bc30f40de855200377457cbf5af3512f6bc9b4e99ae460",
 }
 
 # How to bring each data file back, quoted in DataFileError messages.
@@ -56,12 +60,21 @@ _RESTORE_HINTS = {
         "or retrain it (about a minute; see data/README.md):\n"
         "    python scripts/train_source_model.py"
     ),
+    "torchvision_faster_rcnn.npz": (
+        "To restore it, run from the repository root:\n"
+        "    git checkout -- data/torchvision_faster_rcnn.npz\n"
+        "or retrain it (a few minutes; see data/README.md):\n"
+        "    python scripts/train_torchvision_detector.py"
+    ),
 }
 
 _MNIST_FILE = "mnist_5k.npz"
 
 #: Weights of notebook 16's source network, written by ``scripts/train_source_model.py``.
 SOURCE_WEIGHTS_FILE = "source_smallvgg_digits0-4.npz"
+
+#: Weights of notebook 21's torchvision Faster R-CNN, written by ``scripts/train_torchvision_detector.py``.
+TORCHVISION_WEIGHTS_FILE = "torchvision_faster_rcnn.npz"
 
 
 class DataFileError(FileNotFoundError):
@@ -202,9 +215,40 @@ def load_source_weights():
         If the file is missing or not the expected one; the message says how
         to restore or regenerate it.
     """
-    with np.load(io.BytesIO(_verified_bytes(SOURCE_WEIGHTS_FILE)), allow_pickle=False) as archive:
-        arrays = {name: np.array(archive[name]) for name in archive.files}
+    return _state_arrays(SOURCE_WEIGHTS_FILE)
+
+
+def load_torchvision_weights():
+    """Return the trained weights of notebook 21's torchvision Faster R-CNN.
+
+    The network is ``course_utils.models.torchvision_faster_rcnn()``
+    (``torchvision.models.detection.FasterRCNN`` on a
+    ``course_utils.models.SceneBackbone``) trained on standard training
+    scenes by ``scripts/train_torchvision_detector.py``. The file's SHA-256
+    is checked first.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        The model's ``state_dict`` as arrays (float32; int64 for batch
+        norm's ``num_batches_tracked``), in the model's order.
+        ``course_utils.models.load_torchvision_faster_rcnn()`` builds the
+        model from it.
+
+    Raises
+    ------
+    DataFileError
+        If the file is missing or not the expected one; the message says how
+        to restore or regenerate it.
+    """
+    return _state_arrays(TORCHVISION_WEIGHTS_FILE)
+
+
+def _state_arrays(name):
+    """A model's ``state_dict`` stored as a checked ``.npz``, in the order of its ``__order__`` member."""
+    with np.load(io.BytesIO(_verified_bytes(name)), allow_pickle=False) as archive:
+        arrays = {key: np.array(archive[key]) for key in archive.files}
     order = arrays.pop("__order__", None)
     if order is None:
         return arrays
-    return {str(name): arrays[str(name)] for name in order}
+    return {str(key): arrays[str(key)] for key in order}

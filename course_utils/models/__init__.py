@@ -9,6 +9,7 @@ small      scaled-down models that train in seconds on the MNIST subset
 transfer   the shipped source network and the transfer-learning regimes (notebook 16)
 detection  detection networks: the one-object localizer (notebook 17)
 two_stage  the R-CNN family: R-CNN, Fast R-CNN, Faster R-CNN (notebooks 20-21)
+production  torchvision's Faster R-CNN sized for the scenes, and its shipped weights (notebook 21)
 
 Part 5c adds single-stage detectors and their heads, and Parts 6-7 add ``segmentation``
 (FCN, U-Net, SegNet, DeepLab, Mask R-CNN's mask head) and ``transformers`` (ViT, DETR) here.
@@ -17,10 +18,10 @@ Every public name is also importable from ``course_utils.models`` itself.
 
 from __future__ import annotations
 
-from . import counting, blocks, classic, small, transfer, detection, two_stage
+from . import counting, blocks, classic, small, transfer, detection, two_stage, production
 
 __all__ = [*counting.__all__, *blocks.__all__, *classic.__all__, *small.__all__, *transfer.__all__, *detection.__all__,
-           *two_stage.__all__]
+           *two_stage.__all__, *production.__all__]
 
 from .counting import *  # noqa: F401,F403  (each module's __all__)
 from .blocks import *  # noqa: F401,F403  (each module's __all__)
@@ -29,3 +30,4 @@ from .small import *  # noqa: F401,F403  (each module's __all__)
 from .transfer import *  # noqa: F401,F403  (each module's __all__)
 from .detection import *  # noqa: F401,F403  (each module's __all__)
 from .two_stage import *  # noqa: F401,F403  (each module's __all__)
+from .production import *  # noqa: F401,F403  (each module's __all__)

@@ -103,10 +103,12 @@ class BoxHead(nn.Module):
 class _SecondStage(nn.Module):
     """What R-CNN, Fast R-CNN and Faster R-CNN share: sampling proposals, the box head, its loss, decoding."""
 
-    def _init_second_stage(self, n_classes, in_features, pool_size, roi_batch, seed, hidden=128):
+    def _init_second_stage(self, n_classes, in_features, pool_size, roi_batch, seed, hidden=128,
+                           positive_fraction=0.25):
         self.n_classes = check_int(n_classes, "n_classes", minimum=1)
         self.pool_size = check_int(pool_size, "pool_size", minimum=1)
         self.roi_batch = check_int(roi_batch, "roi_batch", minimum=1)
+        self.positive_fraction = positive_fraction
         self.box_head = BoxHead(in_features, pool_size, self.n_classes, check_int(hidden, "head_hidden", minimum=1))
         self.generator = torch.Generator().manual_seed(check_int(seed, "seed", minimum=0))
 
@@ -116,7 +118,8 @@ class _SecondStage(nn.Module):
         ``region_features(list of (K_i, 4) boxes) -> (sum K_i, C, pool, pool)``.
         """
         if self.training:
-            sampled = [proposal_targets(p, t["boxes"], t["labels"], batch_size=self.roi_batch, generator=self.generator)
+            sampled = [proposal_targets(p, t["boxes"], t["labels"], batch_size=self.roi_batch,
+                                        positive_fraction=self.positive_fraction, generator=self.generator)
                        for p, t in zip(proposals, targets)]
             class_logits, box_deltas = self.box_head(region_features([s[0] for s in sampled]))
             loss_classifier, loss_box = roi_head_loss(class_logits, box_deltas, torch.cat([s[1] for s in sampled]),
@@ -234,13 +237,16 @@ class FasterRCNN(_SecondStage):
         Proposals kept after NMS per image.
     head_hidden : int
         Width of the box head's two fully connected layers.
+    roi_positive_fraction : float
+        Largest share of objects among the proposals sampled for the head
+        (Fast R-CNN: a quarter).
     seed : int
         Seed of the anchor and proposal sampling.
     """
 
     def __init__(self, n_classes=10, image_size=64, anchor_sizes=(12, 20, 32), aspect_ratios=(1.0, 1.6, 2.4),
                  backbone=None, roi_align=None, pool_size=4, rpn_batch=128, roi_batch=48, train_proposals=64,
-                 test_proposals=50, head_hidden=128, seed=0):
+                 test_proposals=50, head_hidden=128, roi_positive_fraction=0.25, seed=0):
         super().__init__()
         self.image_size = check_int(image_size, "image_size", minimum=8)
         self.backbone = SceneBackbone() if backbone is None else backbone
@@ -250,7 +256,8 @@ class FasterRCNN(_SecondStage):
                              persistent=False)
         self.n_anchors = len(anchor_sizes) * len(aspect_ratios)
         self.rpn = RPNHead(self.backbone.out_channels, self.n_anchors)
-        self._init_second_stage(n_classes, self.backbone.out_channels, pool_size, roi_batch, seed, head_hidden)
+        self._init_second_stage(n_classes, self.backbone.out_channels, pool_size, roi_batch, seed, head_hidden,
+                                roi_positive_fraction)
         self.roi_align = course_roi_align if roi_align is None else roi_align
         self.rpn_batch = check_int(rpn_batch, "rpn_batch", minimum=1)
         self.train_proposals = check_int(train_proposals, "train_proposals", minimum=1)

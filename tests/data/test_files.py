@@ -59,7 +59,8 @@ def test_data_dir_follows_environment_variable(tmp_path, monkeypatch):
 
 
 def test_verify_data_files_reports_every_file():
-    assert data.verify_data_files() == {"mnist_5k.npz": True, "source_smallvgg_digits0-4.npz": True}
+    assert data.verify_data_files() == {"mnist_5k.npz": True, "source_smallvgg_digits0-4.npz": True,
+                                        "torchvision_faster_rcnn.npz": True}
 
 
 def test_corrupted_file_raises_with_path_hashes_and_fix(data_copy):
@@ -176,7 +177,8 @@ def test_every_loader_works_without_network(no_network, monkeypatch):
     assert data.load_digits()[0].shape == (1797, 8, 8)
     assert data.load_mnist_subset()[0].shape == (5000, 28, 28)
     assert len(data.mnist_split()[1]) == 1000
-    assert data.verify_data_files() == {"mnist_5k.npz": True, "source_smallvgg_digits0-4.npz": True}
+    assert data.verify_data_files() == {"mnist_5k.npz": True, "source_smallvgg_digits0-4.npz": True,
+                                        "torchvision_faster_rcnn.npz": True}
 
 
 # --------------------------------------------------------------------------
