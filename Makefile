@@ -9,10 +9,12 @@ STAMP  := $(VENV)/.installed
 # The offline guard: every Python process of a test run (pytest and the
 # notebook kernels it starts) refuses network connections.
 OFFLINE := PYTHONPATH=$(CURDIR)/tests/offline COURSE_OFFLINE=1
-# Two test workers each run notebooks with two torch threads on two cores.
-# OpenMP threads that spin while they wait then steal the cores from each
-# other (one CNN epoch measured 25.8 s spinning vs 1.2 s passive); passive
-# waiting changes no result.
+# Where two test workers each run notebooks with two torch threads on two
+# cores (test-unit, test-grading), OpenMP threads that spin while they wait
+# steal the cores from each other (one CNN epoch measured 25.8 s spinning vs
+# 1.2 s passive), so they wait passively there. Where one notebook runs at a
+# time (test-notebooks, test-seeds, test-portable) spinning is faster: notebook
+# 21 takes 67.6 s spinning vs 87.8 s passive. Neither changes any result.
 SHARE   := OMP_WAIT_POLICY=PASSIVE
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
@@ -62,7 +64,7 @@ test-unit: setup
 	$(OFFLINE) $(SHARE) $(PY) -m pytest tests -n 2 --dist loadfile
 
 test-notebooks: setup
-	$(OFFLINE) $(SHARE) $(PY) -m pytest $(NBVAL) notebooks
+	$(OFFLINE) $(PY) -m pytest $(NBVAL) notebooks
 
 # Every assert of every notebook under other seeds (COURSE_SEED, read by
 # setup_notebook). Outputs are not compared: other seeds draw other data and
@@ -72,7 +74,7 @@ SEEDS ?= 1 2
 test-seeds: setup
 	@status=0; for seed in $(SEEDS); do \
 	  echo "== COURSE_SEED=$$seed"; \
-	  COURSE_SEED=$$seed COURSE_CHECK_STUBS=0 $(OFFLINE) $(SHARE) $(PY) -m pytest --nbval-lax \
+	  COURSE_SEED=$$seed COURSE_CHECK_STUBS=0 $(OFFLINE) $(PY) -m pytest --nbval-lax \
 	    --nbval-current-env -p no:cacheprovider notebooks || status=1; \
 	done; exit $$status
 
@@ -88,7 +90,7 @@ FOREIGN_CPU := ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_
   OPENBLAS_CORETYPE=Haswell NPY_DISABLE_CPU_FEATURES="AVX512F AVX512CD AVX512VL AVX512BW AVX512DQ \
   AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR"
 test-portable: setup
-	$(FOREIGN_CPU) $(OFFLINE) $(SHARE) $(PY) -m pytest $(NBVAL) -p no:cacheprovider notebooks
+	$(FOREIGN_CPU) $(OFFLINE) $(PY) -m pytest $(NBVAL) -p no:cacheprovider notebooks
 
 # Learner copies (solutions removed) in student/; never overwrites your work.
 student: setup
