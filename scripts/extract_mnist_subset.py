@@ -114,6 +114,26 @@ def write_reproducible_npz(path, **arrays):
             archive.writestr(info, npy_bytes(arrays[name]), compresslevel=9)
 
 
+def write_model_weights(path, model):
+    """Write a model's ``state_dict`` as a reproducible ``.npz`` and print its size and SHA-256.
+
+    Floating-point tensors are stored as float32, integer ones (batch norm's
+    ``num_batches_tracked``) as int64, plus ``__order__``, the names in the
+    model's order (the archive's members are sorted by name). The printed
+    line is what to paste into ``CHECKSUMS`` in ``course_utils/data/files.py``.
+    """
+    arrays = {name: tensor.detach().cpu().numpy() for name, tensor in model.state_dict().items()}
+    arrays = {name: a.astype(np.float32) if a.dtype.kind == "f" else a.astype(np.int64)
+              for name, a in arrays.items()}
+    arrays["__order__"] = np.array(list(model.state_dict()))
+    write_reproducible_npz(path, **arrays)
+    digest = sha256_of(path)
+    print(f"wrote {path} ({Path(path).stat().st_size / 1024:.0f} KiB, {len(arrays) - 1} arrays)")
+    print(f"SHA-256: {digest}")
+    print(f'paste into CHECKSUMS in course_utils/data/files.py:  "{Path(path).name}": "{digest}"')
+    return digest
+
+
 def sha256_of(path):
     """Return the hex SHA-256 of the file at ``path``."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -29,7 +29,6 @@ Usage, from the repository root (about ten seconds on a 2-core CPU)::
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from pathlib import Path
 
@@ -42,7 +41,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from course_utils import data, models, setup_notebook  # noqa: E402
 from course_utils.train import evaluate, fit, make_loader  # noqa: E402
-from extract_mnist_subset import write_reproducible_npz  # noqa: E402  (one home for reproducible .npz)
+from extract_mnist_subset import write_model_weights  # noqa: E402  (one home for reproducible weights)
 
 SOURCE_CLASSES = (0, 1, 2, 3, 4)
 MEAN, STD = 0.13, 0.31
@@ -83,16 +82,8 @@ def main(argv=None):
     model, accuracy = train_source_model()
     if accuracy < 0.97:
         sys.exit(f"the source model reached only {accuracy:.3f} on held-out digits 0-4; not written")
-    arrays = {name: tensor.detach().cpu().numpy() for name, tensor in model.state_dict().items()}
-    arrays = {name: a.astype(np.float32) if a.dtype.kind == "f" else a.astype(np.int64)
-              for name, a in arrays.items()}
-    arrays["__order__"] = np.array(list(model.state_dict()))  # members are stored sorted by name
-    write_reproducible_npz(args.output, **arrays)
-    digest = hashlib.sha256(args.output.read_bytes()).hexdigest()
     print(f"held-out accuracy on digits 0-4: {accuracy:.4f}")
-    print(f"wrote {args.output} ({args.output.stat().st_size / 1024:.0f} KiB, {len(arrays) - 1} arrays)")
-    print(f"SHA-256: {digest}")
-    print(f'paste into CHECKSUMS in course_utils/data/files.py:  "{args.output.name}": "{digest}"')
+    write_model_weights(args.output, model)
 
 
 if __name__ == "__main__":

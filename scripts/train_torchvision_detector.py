@@ -38,12 +38,10 @@ Usage, from the repository root (about five minutes on one thread of a
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +50,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from course_utils import data, metrics, models, setup_notebook  # noqa: E402
 from course_utils.train import fit  # noqa: E402
-from extract_mnist_subset import write_reproducible_npz  # noqa: E402  (one home for reproducible .npz)
+from extract_mnist_subset import write_model_weights  # noqa: E402  (one home for reproducible weights)
 
 STEPS, BATCH_SIZE, LEARNING_RATE, WEIGHT_DECAY, SEED, THREADS = 1500, 16, 2e-3, 1e-4, 0, 1
 TEST_SCENES = 500
@@ -92,15 +90,7 @@ def main(argv=None):
     print(f"test scenes (500, seed {SEED}): AP50 {stats['AP50']:.3f}  AP {stats['AP']:.3f}")
     if stats["AP50"] < MIN_AP50:
         sys.exit(f"the detector reached only AP50 {stats['AP50']:.3f} on test scenes; not written")
-    arrays = {name: tensor.detach().cpu().numpy() for name, tensor in model.state_dict().items()}
-    arrays = {name: a.astype(np.float32) if a.dtype.kind == "f" else a.astype(np.int64)
-              for name, a in arrays.items()}
-    arrays["__order__"] = np.array(list(model.state_dict()))  # members are stored sorted by name
-    write_reproducible_npz(args.output, **arrays)
-    digest = hashlib.sha256(args.output.read_bytes()).hexdigest()
-    print(f"wrote {args.output} ({args.output.stat().st_size / 1024:.0f} KiB, {len(arrays) - 1} arrays)")
-    print(f"SHA-256: {digest}")
-    print(f'paste into CHECKSUMS in course_utils/data/files.py:  "{args.output.name}": "{digest}"')
+    write_model_weights(args.output, model)
 
 
 if __name__ == "__main__":

@@ -10,19 +10,6 @@ from course_utils import data
 from course_utils.data import DataFileError
 
 
-def _refuse_network(*args, **kwargs):
-    raise OSError("network access is blocked in this test")
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Make every attempt to open a connection or resolve a host fail."""
-    monkeypatch.setattr(socket.socket, "connect", _refuse_network)
-    monkeypatch.setattr(socket.socket, "connect_ex", _refuse_network)
-    monkeypatch.setattr(socket, "create_connection", _refuse_network)
-    monkeypatch.setattr(socket, "getaddrinfo", _refuse_network)
-
-
 def _fail_instead_of_skip(monkeypatch):
     """Stop scikit-image from turning "needs a download" into a skipped test.
 

@@ -3,7 +3,6 @@
 import hashlib
 import math
 import shutil
-import socket
 
 import numpy as np
 import pytest
@@ -14,19 +13,6 @@ from course_utils import data, detection, metrics, models
 #: The shipped detector measured AP50 0.860 on these 100 test scenes (0.878 on 500, data/README.md); the
 #: margin covers another CPU or torch version, not a broken model.
 MIN_AP50_100_SCENES = 0.75
-
-
-def _refuse_network(*args, **kwargs):
-    raise OSError("network access is blocked in this test")
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Every attempt to open a connection or resolve a host fails (as tests/offline does in `make test`)."""
-    monkeypatch.setattr(socket.socket, "connect", _refuse_network)
-    monkeypatch.setattr(socket.socket, "connect_ex", _refuse_network)
-    monkeypatch.setattr(socket, "create_connection", _refuse_network)
-    monkeypatch.setattr(socket, "getaddrinfo", _refuse_network)
 
 
 def scene_batch(n=4, split="train", seed=0):
