@@ -28,7 +28,8 @@ import numpy as np
 
 from ._checks import check_int
 
-__all__ = ["setup_notebook", "course_seed", "report_differences", "show_source", "SourceCode"]
+__all__ = ["setup_notebook", "course_seed", "report_differences", "show_source", "SourceCode", "record_results",
+           "recorded_results", "RESULTS_VARIABLE"]
 
 #: Threads used by torch and the BLAS libraries.  Two keeps results and
 #: timings the same on a 2-core laptop, a projector machine and CI.
@@ -36,6 +37,9 @@ DEFAULT_THREADS = 2
 
 #: The environment variable that chooses the seed of a whole run.
 SEED_VARIABLE = "COURSE_SEED"
+#: Environment variable naming the folder where notebooks leave measured results for later notebooks
+#: (default: ``results/`` beside the ``course_utils`` package, ignored by git).
+RESULTS_VARIABLE = "COURSE_RESULTS"
 
 
 def setup_notebook(seed: int | None = None, threads: int = DEFAULT_THREADS, dpi: int = 72) -> int:
@@ -125,6 +129,55 @@ def course_seed() -> int:
     if value < 0:
         raise ValueError(f"{SEED_VARIABLE} must be a whole number >= 0, got {value}")
     return value
+
+
+def _results_path(name: str, seed: int):
+    import pathlib
+
+    if not isinstance(name, str) or not name.replace("_", "").isalnum():
+        raise ValueError(f"name must be letters, digits and underscores, got {name!r}")
+    seed = check_int(seed, "seed", minimum=0)
+    folder = os.environ.get(RESULTS_VARIABLE) or pathlib.Path(__file__).resolve().parent.parent / "results"
+    return pathlib.Path(folder) / f"{name}_seed{seed}.json"
+
+
+def record_results(name: str, rows: dict, seed: int) -> None:
+    """Leave a notebook's measured results for a later notebook (:func:`recorded_results`).
+
+    Notebook 21's comparison table, for instance, shows the R-CNN and Fast
+    R-CNN that notebook 20 trained, without training them again. The file
+    is ``<name>_seed<seed>.json`` in the folder named by ``COURSE_RESULTS``
+    (default ``results/`` at the top of the course, ignored by git).
+
+    Parameters
+    ----------
+    name : str
+        What the results are (letters, digits, underscores).
+    rows : dict
+        Row name -> dict of numbers (JSON-serializable).
+    seed : int
+        The notebook's seed: a later notebook reads only results of its own seed.
+    """
+    import json
+    import time
+
+    if not isinstance(rows, dict) or not all(isinstance(r, dict) for r in rows.values()):
+        raise TypeError("rows must be a dict of row name -> dict of numbers")
+    path = _results_path(name, seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"seed": seed, "measured": time.strftime("%Y-%m-%d %H:%M"),
+              "rows": {str(k): {str(c): float(v) for c, v in r.items()} for k, r in rows.items()}}
+    path.write_text(json.dumps(record, indent=1))
+
+
+def recorded_results(name: str, seed: int):
+    """The rows that :func:`record_results` left under ``name`` for ``seed``, or None if there are none."""
+    import json
+
+    path = _results_path(name, seed)
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text())["rows"]
 
 
 def report_differences(differences: dict, bound: float, label: str = "max abs difference") -> None:

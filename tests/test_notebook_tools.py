@@ -167,3 +167,17 @@ def test_forbid_makes_a_course_function_fail_inside_the_block_only():
     with pytest.raises(ValueError, match="not found"):
         with forbid(detection, "no_such_function"):
             pass
+
+
+def test_record_results_round_trip_per_seed(tmp_path, monkeypatch):
+    from course_utils.notebook import RESULTS_VARIABLE, record_results, recorded_results
+
+    monkeypatch.setenv(RESULTS_VARIABLE, str(tmp_path))
+    assert recorded_results("rcnn_family", 0) is None
+    record_results("rcnn_family", {"R-CNN": {"AP50": 0.5, "ms": 3}}, seed=0)
+    assert recorded_results("rcnn_family", 0) == {"R-CNN": {"AP50": 0.5, "ms": 3.0}}
+    assert recorded_results("rcnn_family", 1) is None  # another seed's results are not these
+    with pytest.raises(ValueError, match="name must be letters"):
+        record_results("../x", {}, seed=0)
+    with pytest.raises(TypeError, match="rows must be a dict"):
+        record_results("x", {"a": 1}, seed=0)

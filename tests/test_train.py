@@ -448,3 +448,22 @@ def test_a_torchvision_detector_trains_through_fit():
     out = train.predict(model, loader)
     assert len(out) == 6 and all(set(o) == {"boxes", "scores", "labels"} for o in out)
     assert history.last("val_detections_per_image") == pytest.approx(sum(len(o["boxes"]) for o in out) / 6)
+
+
+def test_ms_per_image_times_the_model_and_slices_extra_inputs():
+    from course_utils.train import ms_per_image
+
+    seen = []
+
+    class Recorder(nn.Module):
+        def forward(self, x, tag=None):
+            seen.append((len(x), list(tag)))
+            return x
+
+    images = torch.zeros(5, 1, 4, 4)
+    ms = ms_per_image(Recorder(), images, batch_size=2, repeats=2, tag=["a", "b", "c", "d", "e"])
+    assert ms >= 0 and seen[:3] == [(2, ["a", "b"]), (2, ["c", "d"]), (1, ["e"])] and len(seen) == 6
+    with pytest.raises(ValueError, match="tag must have one entry per image"):
+        ms_per_image(Recorder(), images, tag=["a"])
+    with pytest.raises(TypeError, match="images must be a non-empty tensor"):
+        ms_per_image(Recorder(), [1, 2])

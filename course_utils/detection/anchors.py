@@ -305,17 +305,27 @@ def match_anchors(iou_matrix, high=0.7, low=0.3, allow_low_quality=True):
         raise ValueError(f"low must be <= high, got low={low} and high={high}")
     if not isinstance(allow_low_quality, (bool, np.bool_)):
         raise TypeError(f"allow_low_quality must be True or False, got {allow_low_quality!r}")
-    q = q.detach()
-    if q.shape[0] == 0:
-        return _out(torch.full((q.shape[1],), BELOW_LOW_THRESHOLD, dtype=torch.int64), was_numpy)
-    if q.shape[1] == 0:
-        return _out(torch.zeros(0, dtype=torch.int64), was_numpy)
-    best_iou, matches = q.max(dim=0)
+    return _out(_match(q.detach(), high, low, allow_low_quality), was_numpy)
+
+
+def _match(q, high, low, allow_low_quality):
+    """:func:`match_anchors` on a checked IoU tensor, also for a padded batch.
+
+    ``q`` is (M, N), or (B, M, N) for B images whose missing objects are rows
+    of -1 (an IoU is never negative, so such a row is nobody's best and
+    rescues no anchor). The detectors' training loops call this.
+    """
+    m, n = q.shape[-2], q.shape[-1]
+    if m == 0:
+        return torch.full((*q.shape[:-2], n), BELOW_LOW_THRESHOLD, dtype=torch.int64, device=q.device)
+    if n == 0:
+        return torch.zeros((*q.shape[:-2], 0), dtype=torch.int64, device=q.device)
+    best_iou, matches = q.max(dim=-2)
     best_object = matches.clone()
     matches[best_iou < low] = BELOW_LOW_THRESHOLD
     matches[(best_iou >= low) & (best_iou < high)] = BETWEEN_THRESHOLDS
     if allow_low_quality:
-        best_per_object = q.max(dim=1).values
-        anchors = torch.nonzero(q == best_per_object[:, None])[:, 1]
-        matches[anchors] = best_object[anchors]
-    return _out(matches, was_numpy)
+        best_per_object = q.max(dim=-1, keepdim=True).values
+        rescued = ((q == best_per_object) & (best_per_object >= 0)).any(dim=-2)
+        matches[rescued] = best_object[rescued]
+    return matches

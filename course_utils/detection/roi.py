@@ -146,6 +146,20 @@ def _batches(rois):
         yield n, torch.nonzero(batch == n).flatten()
 
 
+def _in_roi_order(pieces, positions, empty):
+    """Outputs computed chunk by chunk, put back in the order of the RoIs.
+
+    One concatenation: writing each chunk into a preallocated output instead
+    would make autograd copy the whole output's gradient once per chunk.
+    """
+    if not pieces:
+        return empty
+    out, order = torch.cat(pieces), torch.cat(positions)
+    if bool((order[1:] > order[:-1]).all()):  # already in order (RoIs grouped by image)
+        return out
+    return out[torch.argsort(order)]
+
+
 def _chunks(positions, per_roi):
     """Split RoI positions into chunks whose temporary tensors hold at most about ``_BUDGET`` elements."""
     size = max(1, _BUDGET // max(per_roi, 1))
@@ -269,10 +283,13 @@ def roi_pool(features, boxes, output_size, spatial_scale=1.0):
     ph, pw = output_size
     row_lo, row_hi, col_lo, col_hi = _quantized_bins(rois, output_size, spatial_scale, (height, width))
 
-    pooled = features.new_zeros((rois.shape[0], ph, pw, c))
+    pieces, positions = [], []
+    per_image = features.unbind(0)  # one select per image for autograd, not one per chunk
     for image, mine in _batches(rois):
         for part in _chunks(mine, 4 * ph * pw * c):
-            pooled[part] = _max_in_bins(features[image], row_lo[part], row_hi[part], col_lo[part], col_hi[part])
+            pieces.append(_max_in_bins(per_image[image], row_lo[part], row_hi[part], col_lo[part], col_hi[part]))
+            positions.append(part)
+    pooled = _in_roi_order(pieces, positions, features.new_zeros((0, ph, pw, c)))
     pooled = pooled.permute(0, 3, 1, 2)  # (K, C, h, w)
     empty = (row_hi <= row_lo)[:, :, None] | (col_hi <= col_lo)[:, None, :]  # (K, h, w)
     # a bin with no cell gives 0 (its -inf has no gradient to pass on)
@@ -436,7 +453,12 @@ def roi_align(features, boxes, output_size, spatial_scale=1.0, sampling_ratio=-1
     ph, pw = output_size
     y1, box_h, x1, box_w = _align_geometry(rois, spatial_scale, aligned)
 
-    out = features.new_zeros((rois.shape[0], c, ph, pw))
+    pieces, positions = [], []
+    # each image's map as (H, C * W): row h holds every channel's row h
+    by_row = features.permute(0, 2, 1, 3).reshape(features.shape[0], height, c * width).unbind(0)
+    if sampling_ratio > 0:  # the same number of samples for every box: all weights at once
+        all_rows = _interpolation_weights(*_sample_positions(y1, box_h, ph, sampling_ratio), height)
+        all_cols = _interpolation_weights(*_sample_positions(x1, box_w, pw, sampling_ratio), width)
     for image, mine in _batches(rois):
         # adaptive sampling gives big boxes many samples: chunks of RoIs bound the memory
         if sampling_ratio > 0:
@@ -446,12 +468,20 @@ def roi_align(features, boxes, output_size, spatial_scale=1.0, sampling_ratio=-1
             grid_x = max(math.ceil(float(box_w[mine].max()) / pw), 1)
         per_roi = ph * (grid_y + height) + pw * (grid_x + width) + c * ph * width
         for part in _chunks(mine, per_roi):
-            rows = _interpolation_weights(*_sample_positions(y1[part], box_h[part], ph, sampling_ratio), height)
-            cols = _interpolation_weights(*_sample_positions(x1[part], box_w[part], pw, sampling_ratio), width)
-            # out[k, c] = rows[k] @ features[image, c] @ cols[k].T, in two matrix products
-            across = torch.einsum("kih,chw->kciw", rows, features[image])
-            out[part] = torch.einsum("kciw,kjw->kcij", across, cols)
-    return out
+            if sampling_ratio > 0:
+                rows, cols = all_rows[part], all_cols[part]
+            else:
+                rows = _interpolation_weights(*_sample_positions(y1[part], box_h[part], ph, sampling_ratio), height)
+                cols = _interpolation_weights(*_sample_positions(x1[part], box_w[part], pw, sampling_ratio), width)
+            # out[k, c] = rows[k] @ features[image, c] @ cols[k].T, in two matrix products:
+            # first every box's bin rows against the map's rows (one product for all boxes)
+            k = rows.shape[0]
+            across = rows.reshape(k * ph, height) @ by_row[image]  # (k * ph, C * W)
+            # then each box's bin columns against the map's columns
+            out = across.reshape(k, ph * c, width) @ cols.transpose(1, 2)  # (k, ph * C, pw)
+            pieces.append(out.reshape(k, ph, c, pw).transpose(1, 2))
+            positions.append(part)
+    return _in_roi_order(pieces, positions, features.new_zeros((0, c, ph, pw)))
 
 
 def _one_box_geometry(box, spatial_scale, aligned):

@@ -28,7 +28,7 @@ import torch
 from torch.nn import functional as F
 
 from .._checks import check_int, check_number
-from .anchors import BELOW_LOW_THRESHOLD, BETWEEN_THRESHOLDS, decode_boxes, encode_boxes, match_anchors
+from .anchors import BELOW_LOW_THRESHOLD, BETWEEN_THRESHOLDS, _match, decode_boxes, encode_boxes, match_anchors
 from .boxes import box_iou
 from .nms import batched_nms, nms
 
@@ -57,36 +57,51 @@ def sample_balanced(labels, batch_size, positive_fraction, generator=None):
     torchvision's ``BalancedPositiveNegativeSampler`` rule: positives are
     boxes with a label >= 1, negatives label 0, others (< 0) are never
     chosen; take ``min(#positives, batch_size * positive_fraction)``
-    positives at random, then fill up with negatives.
+    positives at random, then fill up with negatives. "At random": every box
+    draws a uniform random key, and the positives (negatives) with the
+    smallest keys are taken.
 
     Parameters
     ----------
-    labels : (N,) integer tensor
+    labels : (N,) integer tensor, or (B, N) for B images at once
     batch_size : int
+        Per image.
     positive_fraction : float in [0, 1]
     generator : torch.Generator, optional
         Source of the random choice (seed it for reproducible training).
+        A batch draws the keys of its images one after the other, so it
+        chooses what the images would one by one.
 
     Returns
     -------
-    positive, negative : (N,) bool tensors
+    positive, negative : bool tensors shaped like ``labels``
         The chosen boxes of each kind.
     """
-    if not isinstance(labels, torch.Tensor) or labels.ndim != 1:
-        raise TypeError(f"labels must be a 1-D integer tensor, got {type(labels).__name__}")
+    if not isinstance(labels, torch.Tensor) or labels.ndim not in (1, 2) or labels.is_floating_point():
+        raise TypeError(f"labels must be a 1-D (or 2-D, one row per image) integer tensor, got "
+                        f"{type(labels).__name__}")
+    keys = torch.stack([torch.rand(labels.shape[-1], generator=generator, dtype=torch.float64)
+                        for _ in range(labels.shape[0] if labels.ndim == 2 else 1)]).to(labels.device)
+    positive, negative = _sample_with_keys(labels.reshape(keys.shape), keys, batch_size, positive_fraction)
+    return positive.reshape(labels.shape), negative.reshape(labels.shape)
+
+
+def _sample_with_keys(labels, keys, batch_size, positive_fraction):
+    """:func:`sample_balanced` of each row of (B, N) ``labels``, given their random keys."""
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     positive_fraction = check_number(positive_fraction, "positive_fraction", minimum=0, maximum=1)
-    positives = torch.nonzero(labels >= 1).flatten()
-    negatives = torch.nonzero(labels == 0).flatten()
-    n_pos = min(positives.numel(), int(batch_size * positive_fraction))
-    n_neg = min(negatives.numel(), batch_size - n_pos)
-    chosen_pos = positives[torch.randperm(positives.numel(), generator=generator)[:n_pos].to(positives.device)]
-    chosen_neg = negatives[torch.randperm(negatives.numel(), generator=generator)[:n_neg].to(negatives.device)]
-    positive = torch.zeros_like(labels, dtype=torch.bool)
-    negative = torch.zeros_like(labels, dtype=torch.bool)
-    positive[chosen_pos] = True
-    negative[chosen_neg] = True
+    is_positive, is_negative = labels >= 1, labels == 0
+    n_positive = is_positive.sum(-1).clamp(max=int(batch_size * positive_fraction))
+    n_negative = torch.minimum(is_negative.sum(-1), batch_size - n_positive)
+    positive = is_positive & (_rank_among(keys, is_positive) < n_positive[:, None])
+    negative = is_negative & (_rank_among(keys, is_negative) < n_negative[:, None])
     return positive, negative
+
+
+def _rank_among(keys, members):
+    """Rank (0 = smallest key) of each member of a row among that row's members; others come last."""
+    order = torch.where(members, keys, 2.0).argsort(dim=-1, stable=True)
+    return order.argsort(dim=-1, stable=True)
 
 
 def label_boxes(boxes, gt_boxes, high, low, allow_low_quality):
@@ -100,8 +115,26 @@ def label_boxes(boxes, gt_boxes, high, low, allow_low_quality):
     return match_anchors(box_iou(gt_boxes, boxes), high=high, low=low, allow_low_quality=allow_low_quality)
 
 
+def _as_batch(gt_boxes, name):
+    """``(list of per-image tensors, was it a list?)``: one image is a batch of one."""
+    if isinstance(gt_boxes, (list, tuple)):
+        if not all(isinstance(g, torch.Tensor) for g in gt_boxes):
+            raise TypeError(f"{name} must be a tensor or a list of tensors, one per image")
+        return list(gt_boxes), True
+    if not isinstance(gt_boxes, torch.Tensor):
+        raise TypeError(f"{name} must be a tensor or a list of tensors, one per image, got {type(gt_boxes).__name__}")
+    return [gt_boxes], False
+
+
+def _thresholds(high, low):
+    high, low = check_number(high, "high"), check_number(low, "low")
+    if low > high:
+        raise ValueError(f"low must be <= high, got low={low} and high={high}")
+    return high, low
+
+
 def rpn_targets(anchors, gt_boxes, high=0.7, low=0.3, batch_size=256, positive_fraction=0.5, generator=None):
-    """What the region proposal network should say about each anchor of one image.
+    """What the region proposal network should say about each anchor of one image (or of a batch).
 
     Anchors with IoU >= ``high`` with an object (and each object's best
     anchors) are objects; below ``low``, background; in between, ignored.
@@ -110,7 +143,9 @@ def rpn_targets(anchors, gt_boxes, high=0.7, low=0.3, batch_size=256, positive_f
     Parameters
     ----------
     anchors : (A, 4) tensor
-    gt_boxes : (G, 4) tensor
+    gt_boxes : (G, 4) tensor, or a list of them (one per image)
+        For a list, one IoU matrix and one encoding serve the whole batch;
+        the results equal those of the images one by one (same generator).
     high, low : float
         IoU thresholds (Faster R-CNN: 0.7 and 0.3).
     batch_size, positive_fraction :
@@ -125,14 +160,30 @@ def rpn_targets(anchors, gt_boxes, high=0.7, low=0.3, batch_size=256, positive_f
         Offsets of each anchor to its object (meaningful only for positives).
     positive, negative : (A,) bool tensors
         The sampled anchors.
+        For a list of ``gt_boxes``, a list of such tuples.
     """
-    matched = label_boxes(anchors, gt_boxes, high, low, allow_low_quality=True)
+    images, batched = _as_batch(gt_boxes, "gt_boxes")
+    high, low = _thresholds(high, low)
+    n_images, n_anchors = len(images), anchors.shape[0]
+    counts = torch.tensor([len(g) for g in images], dtype=torch.int64, device=anchors.device)
+    everything = torch.cat(images).to(anchors.dtype) if images else anchors[:0]
+    most = int(counts.max()) if n_images else 0
+    # one IoU matrix for all objects of the batch, padded to (images, most objects, anchors) with -1
+    iou = anchors.new_full((n_images, most, n_anchors), -1.0)
+    present = torch.arange(most, device=anchors.device) < counts[:, None]
+    if everything.numel():
+        iou[present] = box_iou(everything, anchors)
+    matched = _match(iou, high, low, allow_low_quality=True)  # (images, anchors)
     labels = torch.where(matched >= 0, 1, torch.where(matched == BETWEEN_THRESHOLDS, -1, 0))
     positive, negative = sample_balanced(labels, batch_size, positive_fraction, generator)
-    regression = torch.zeros_like(anchors)
-    if gt_boxes.numel():
-        regression[positive] = encode_boxes(gt_boxes[matched[positive]], anchors[positive], RPN_WEIGHTS)
-    return (matched >= 0).to(anchors.dtype), regression, positive, negative
+    regression = torch.zeros(n_images, n_anchors, 4, dtype=anchors.dtype, device=anchors.device)
+    if positive.any():  # one encoding for every positive anchor of the batch
+        first = torch.cumsum(counts, 0) - counts  # where each image's objects start in `everything`
+        objects = (first[:, None] + matched)[positive]
+        regression[positive] = encode_boxes(everything[objects], anchors.expand(n_images, -1, -1)[positive],
+                                            RPN_WEIGHTS)
+    results = list(zip((matched >= 0).to(anchors.dtype), regression, positive, negative))
+    return results if batched else results[0]
 
 
 def rpn_loss(objectness_logits, deltas, targets):
@@ -219,7 +270,7 @@ def rpn_proposals(objectness_logits, deltas, anchors, image_size, pre_nms_top_n=
 
 def proposal_targets(proposals, gt_boxes, gt_labels, iou_threshold=0.5, batch_size=64, positive_fraction=0.25,
                      generator=None):
-    """Sample one image's proposals for the second stage and say what each should become.
+    """Sample one image's proposals (or a batch's) for the second stage and say what each should become.
 
     The ground-truth boxes join the proposals (so early in training, when the
     RPN proposes nonsense, the head still sees objects). A proposal with IoU
@@ -228,9 +279,9 @@ def proposal_targets(proposals, gt_boxes, gt_labels, iou_threshold=0.5, batch_si
 
     Parameters
     ----------
-    proposals : (P, 4) tensor
-    gt_boxes : (G, 4) tensor
-    gt_labels : (G,) int64 tensor
+    proposals : (P, 4) tensor, or a list of them (one per image)
+    gt_boxes : (G, 4) tensor, or a list
+    gt_labels : (G,) int64 tensor, or a list
         Object classes, 1 .. C (0 is background).
     iou_threshold : float
     batch_size, positive_fraction :
@@ -245,20 +296,53 @@ def proposal_targets(proposals, gt_boxes, gt_labels, iou_threshold=0.5, batch_si
         Their classes, 0 for background.
     regression : (S, 4) tensor
         Offsets to their objects (ROI weights; zeros for background).
+        For lists, a list of such triples; one IoU matrix and one encoding
+        serve the whole batch, with the results of the images one by one.
     """
-    boxes = torch.cat([proposals.detach(), gt_boxes]) if gt_boxes.numel() else proposals.detach()
-    matched = label_boxes(boxes, gt_boxes, iou_threshold, iou_threshold, allow_low_quality=False)
-    labels = torch.zeros(boxes.shape[0], dtype=torch.int64, device=boxes.device)
-    found = matched >= 0
-    labels[found] = gt_labels[matched[found]]
-    positive, negative = sample_balanced(labels, batch_size, positive_fraction, generator)
+    proposals, batched = _as_batch(proposals, "proposals")
+    gt_boxes, _ = _as_batch(gt_boxes, "gt_boxes")
+    gt_labels, _ = _as_batch(gt_labels, "gt_labels")
+    if not len(proposals) == len(gt_boxes) == len(gt_labels):
+        raise ValueError(f"proposals, gt_boxes and gt_labels must have one entry per image, got {len(proposals)}, "
+                         f"{len(gt_boxes)} and {len(gt_labels)}")
+    threshold = check_number(iou_threshold, "iou_threshold", minimum=0, maximum=1)
+    candidates = [torch.cat([p.detach(), g.to(p.dtype)]) if g.numel() else p.detach()
+                  for p, g in zip(proposals, gt_boxes)]
+    n_images = len(candidates)
+    n_candidates = [len(c) for c in candidates]
+    n_objects = torch.tensor([len(g) for g in gt_boxes], dtype=torch.int64)
+    width, most = max(n_candidates), int(n_objects.max())
+    boxes = candidates[0].new_zeros(n_images, width, 4)
+    real = torch.zeros(n_images, width, dtype=torch.bool, device=boxes.device)
+    keys = torch.full((n_images, width), 2.0, dtype=torch.float64)
+    for i, c in enumerate(candidates):
+        boxes[i, :len(c)], real[i, :len(c)] = c, True
+        keys[i, :len(c)] = torch.rand(len(c), generator=generator, dtype=torch.float64)  # as image by image
+    objects = torch.cat(gt_boxes).to(boxes.dtype)
+    object_labels = torch.cat(gt_labels).to(device=boxes.device, dtype=torch.int64)
+    first = torch.cumsum(n_objects, 0) - n_objects  # where each image's objects start in `objects`
+    # one IoU matrix for the batch, read into (images, most objects, most candidates), -1 where padded
+    iou = boxes.new_full((n_images, most, width), -1.0)
+    if objects.numel():
+        every = box_iou(objects, torch.cat(candidates).to(boxes.dtype))
+        starts = torch.cumsum(torch.tensor(n_candidates), 0) - torch.tensor(n_candidates)
+        rows = (first[:, None] + torch.arange(most)).clamp(max=len(objects) - 1)
+        columns = (starts[:, None] + torch.arange(width)).clamp(max=every.shape[1] - 1)
+        present = (torch.arange(most) < n_objects[:, None])[:, :, None] & real[:, None, :].cpu()
+        iou = torch.where(present.to(boxes.device), every[rows[:, :, None], columns[:, None, :]], iou)
+    matched = _match(iou, threshold, threshold, allow_low_quality=False)  # (images, candidates)
+    found = (matched >= 0) & real
+    which = first.to(boxes.device)[:, None] + matched
+    labels = torch.where(real, 0, -1)
+    labels[found] = object_labels[which[found]]
+    positive, negative = _sample_with_keys(labels, keys.to(boxes.device), batch_size, positive_fraction)
     chosen = positive | negative
-    regression = torch.zeros(int(chosen.sum()), 4, dtype=boxes.dtype, device=boxes.device)
-    sampled_found = found[chosen]
-    if sampled_found.any():
-        regression[sampled_found] = encode_boxes(gt_boxes[matched[chosen][sampled_found]],
-                                                 boxes[chosen][sampled_found], ROI_WEIGHTS)
-    return boxes[chosen], labels[chosen], regression
+    regression = torch.zeros(n_images, width, 4, dtype=boxes.dtype, device=boxes.device)
+    if (found & chosen).any():  # one encoding for every sampled positive of the batch
+        regression[found & chosen] = encode_boxes(objects[which[found & chosen]], boxes[found & chosen],
+                                                  ROI_WEIGHTS)
+    out = [(boxes[i][chosen[i]], labels[i][chosen[i]], regression[i][chosen[i]]) for i in range(n_images)]
+    return out if batched else out[0]
 
 
 def roi_head_loss(class_logits, box_deltas, labels, regression):

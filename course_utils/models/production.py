@@ -129,7 +129,7 @@ def torchvision_faster_rcnn(seed=0):
             image_std=[1.0],
             rpn_anchor_generator=AnchorGenerator(sizes=(_ANCHOR_SIZES,), aspect_ratios=(_ASPECT_RATIOS,)),
             rpn_pre_nms_top_n_train=128,
-            rpn_pre_nms_top_n_test=100,
+            rpn_pre_nms_top_n_test=300,
             rpn_post_nms_top_n_train=64,
             rpn_post_nms_top_n_test=50,
             rpn_batch_size_per_image=128,

@@ -118,9 +118,9 @@ class _SecondStage(nn.Module):
         ``region_features(list of (K_i, 4) boxes) -> (sum K_i, C, pool, pool)``.
         """
         if self.training:
-            sampled = [proposal_targets(p, t["boxes"], t["labels"], batch_size=self.roi_batch,
-                                        positive_fraction=self.positive_fraction, generator=self.generator)
-                       for p, t in zip(proposals, targets)]
+            sampled = proposal_targets(list(proposals), [t["boxes"] for t in targets], [t["labels"] for t in targets],
+                                       batch_size=self.roi_batch, positive_fraction=self.positive_fraction,
+                                       generator=self.generator)
             class_logits, box_deltas = self.box_head(region_features([s[0] for s in sampled]))
             loss_classifier, loss_box = roi_head_loss(class_logits, box_deltas, torch.cat([s[1] for s in sampled]),
                                                       torch.cat([s[2] for s in sampled]))
@@ -235,6 +235,9 @@ class FasterRCNN(_SecondStage):
         Anchors and proposals sampled per image for the losses.
     train_proposals, test_proposals : int
         Proposals kept after NMS per image.
+    train_pre_nms, test_pre_nms : int
+        Best-scoring anchors decoded before that NMS (more at test time: a
+        digit that only a few lower-ranked anchors cover still gets a proposal).
     head_hidden : int
         Width of the box head's two fully connected layers.
     roi_positive_fraction : float
@@ -246,7 +249,8 @@ class FasterRCNN(_SecondStage):
 
     def __init__(self, n_classes=10, image_size=64, anchor_sizes=(12, 20, 32), aspect_ratios=(1.0, 1.6, 2.4),
                  backbone=None, roi_align=None, pool_size=4, rpn_batch=128, roi_batch=48, train_proposals=64,
-                 test_proposals=50, head_hidden=128, roi_positive_fraction=0.25, seed=0):
+                 test_proposals=50, train_pre_nms=128, test_pre_nms=300, head_hidden=128, roi_positive_fraction=0.25,
+                 seed=0):
         super().__init__()
         self.image_size = check_int(image_size, "image_size", minimum=8)
         self.backbone = SceneBackbone() if backbone is None else backbone
@@ -262,13 +266,16 @@ class FasterRCNN(_SecondStage):
         self.rpn_batch = check_int(rpn_batch, "rpn_batch", minimum=1)
         self.train_proposals = check_int(train_proposals, "train_proposals", minimum=1)
         self.test_proposals = check_int(test_proposals, "test_proposals", minimum=1)
+        self.train_pre_nms = check_int(train_pre_nms, "train_pre_nms", minimum=1)
+        self.test_pre_nms = check_int(test_pre_nms, "test_pre_nms", minimum=1)
 
     def propose(self, images):
         """Backbone features, the RPN's raw outputs, and its proposals (boxes, scores) per image."""
         features = self.backbone(images)
         logits, deltas = self.rpn(features)
-        keep = self.train_proposals if self.training else self.test_proposals
-        proposals = rpn_proposals(logits, deltas, self.anchors, images.shape[-2:], pre_nms_top_n=2 * keep,
+        keep, pre = ((self.train_proposals, self.train_pre_nms) if self.training
+                     else (self.test_proposals, self.test_pre_nms))
+        proposals = rpn_proposals(logits, deltas, self.anchors, images.shape[-2:], pre_nms_top_n=pre,
                                   post_nms_top_n=keep)
         return features, logits, deltas, proposals
 
@@ -283,8 +290,8 @@ class FasterRCNN(_SecondStage):
             return self.second_stage(lambda b: self.pool(features, b), boxes, None, images.shape[-2:])
         if targets is None:
             raise ValueError("targets are needed in train mode: model(images, targets)")
-        anchor_targets = [rpn_targets(self.anchors, t["boxes"], batch_size=self.rpn_batch, generator=self.generator)
-                          for t in targets]
+        anchor_targets = rpn_targets(self.anchors, [t["boxes"] for t in targets], batch_size=self.rpn_batch,
+                                     generator=self.generator)
         loss_objectness, loss_rpn_box = rpn_loss(list(logits), list(deltas), anchor_targets)
         losses = self.second_stage(lambda b: self.pool(features, b), boxes, targets, images.shape[-2:])
         return {**losses, "loss_objectness": loss_objectness, "loss_rpn_box_reg": loss_rpn_box}

@@ -34,6 +34,25 @@ def test_sample_balanced_counts_equal_torchvision_sampler():
     assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
     with pytest.raises(ValueError, match="positive_fraction must be <= 1"):
         two_stage.sample_balanced(labels, 32, 1.5)
+    with pytest.raises(TypeError, match="labels must be a 1-D"):
+        two_stage.sample_balanced(labels.float(), 32, 0.5)
+
+
+def test_sample_balanced_of_rows_equals_each_row_and_is_uniform():
+    generator = torch.Generator().manual_seed(8)
+    labels = torch.randint(-1, 3, (5, 300), generator=generator)
+    pos, neg = two_stage.sample_balanced(labels, 40, 0.25, torch.Generator().manual_seed(3))
+    one_by_one = torch.Generator().manual_seed(3)
+    for row, p, n in zip(labels, pos, neg):
+        p1, n1 = two_stage.sample_balanced(row, 40, 0.25, one_by_one)
+        assert torch.equal(p, p1) and torch.equal(n, n1)
+    # every positive is equally likely to be chosen: 10 of 40 positives, 4,000 draws
+    labels = torch.cat([torch.ones(40, dtype=torch.int64), torch.zeros(60, dtype=torch.int64)])
+    counts = torch.zeros(100)
+    draws = torch.Generator().manual_seed(9)
+    for _ in range(4000):
+        counts += two_stage.sample_balanced(labels, 40, 0.25, draws)[0].float()
+    assert counts[40:].sum() == 0 and (counts[:40] - 1000).abs().max() < 150  # binomial sd ~27
 
 
 def tv_rpn_module(pre, post, nms_thresh=0.7, score_thresh=0.0):
@@ -143,3 +162,33 @@ def test_rpn_proposals_of_a_batch_equal_those_of_each_image():
         assert torch.equal(boxes, alone[0]) and torch.equal(scores, alone[1]) and len(boxes) <= 20
     with pytest.raises(ValueError, match="must describe the same anchors"):
         two_stage.rpn_proposals(logits, deltas[:, :10], anchors, (64, 64))
+
+
+def test_targets_of_a_batch_equal_those_of_each_image():
+    generator = torch.Generator().manual_seed(7)
+    anchors = detection.make_anchors(16, 4, (12, 20, 32), (1.0, 1.6, 2.4), offset=0.5)
+    gts = [random_boxes(generator, n, high=30.0).float() for n in (3, 0, 1, 5)]
+    labels = [torch.randint(1, 11, (len(g),), generator=generator) for g in gts]
+    batch = two_stage.rpn_targets(anchors, gts, batch_size=64, generator=torch.Generator().manual_seed(1))
+    one_by_one = torch.Generator().manual_seed(1)
+    for got, gt in zip(batch, gts):
+        wanted = two_stage.rpn_targets(anchors, gt, batch_size=64, generator=one_by_one)
+        assert all(torch.equal(a, b) for a, b in zip(got, wanted))
+    proposals = [random_boxes(generator, n).float() for n in (40, 7, 0, 25)]
+    batch = two_stage.proposal_targets(proposals, gts, labels, batch_size=16,
+                                       generator=torch.Generator().manual_seed(2))
+    one_by_one = torch.Generator().manual_seed(2)
+    for got, p, g, lab in zip(batch, proposals, gts, labels):
+        wanted = two_stage.proposal_targets(p, g, lab, batch_size=16, generator=one_by_one)
+        assert all(torch.equal(a, b) for a, b in zip(got, wanted))
+    # a batch with no object at all
+    empty = [torch.zeros(0, 4)] * 2
+    assert all(not t[2].any() for t in two_stage.rpn_targets(anchors, empty, batch_size=8))
+    assert all((t[1] == 0).all() for t in two_stage.proposal_targets(proposals[:2], empty,
+                                                                       [torch.zeros(0, dtype=torch.int64)] * 2))
+    with pytest.raises(ValueError, match="one entry per image"):
+        two_stage.proposal_targets(proposals, gts[:2], labels)
+    with pytest.raises(TypeError, match="gt_boxes must be a tensor or a list of tensors"):
+        two_stage.rpn_targets(anchors, np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="low must be <= high"):
+        two_stage.rpn_targets(anchors, gts[0], high=0.3, low=0.7)

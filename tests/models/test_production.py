@@ -68,7 +68,7 @@ def test_builder_has_the_course_models_sizes():
     assert rpn.anchor_generator.num_anchors_per_location() == [9]
     assert rpn.head.cls_logits.out_channels == 9 and rpn.head.bbox_pred.out_channels == 36
     assert rpn.fg_bg_sampler.batch_size_per_image == 128
-    assert rpn._pre_nms_top_n == {"training": 128, "testing": 100}
+    assert rpn._pre_nms_top_n == {"training": 128, "testing": 300}
     assert rpn._post_nms_top_n == {"training": 64, "testing": 50}
     assert heads.box_roi_pool.output_size == (4, 4) and heads.box_roi_pool.sampling_ratio == 2
     assert heads.fg_bg_sampler.batch_size_per_image == 48
