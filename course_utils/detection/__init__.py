@@ -12,6 +12,7 @@ proposals  selective search: region proposals with no learning (notebook 20)
 roi        RoI Pool and RoI Align from scratch, and the geometry of their bins (notebook 20)
 two_stage  the R-CNN family's targets, balanced sampling, losses and decoding, RPN proposals (20-21)
 yolo       YOLO's grid: k-means anchors, responsible cells, targets, loss, decoding (notebook 22)
+ssd        SSD's default boxes, matching, hard negative mining and loss (notebook 23)
 
 Part 5c adds ``targets`` (grid, anchor and centre target builders) and the
 heads' decoders of YOLO, SSD and anchor-free detectors here; every ``nn.Module``
@@ -22,10 +23,10 @@ Every public name is also importable from ``course_utils.detection`` itself.
 
 from __future__ import annotations
 
-from . import boxes, nms, anchors, losses, simulate, baseline, proposals, roi, two_stage, yolo
+from . import boxes, nms, anchors, losses, simulate, baseline, proposals, roi, two_stage, yolo, ssd
 
 __all__ = [*boxes.__all__, *nms.__all__, *anchors.__all__, *losses.__all__, *simulate.__all__, *baseline.__all__,
-           *proposals.__all__, *roi.__all__, *two_stage.__all__, *yolo.__all__]
+           *proposals.__all__, *roi.__all__, *two_stage.__all__, *yolo.__all__, *ssd.__all__]
 
 from .boxes import *  # noqa: F401,F403  (each module's __all__)
 # the function nms now hides the module nms: detection.nms(...) suppresses boxes
@@ -38,3 +39,4 @@ from .proposals import *  # noqa: F401,F403  (each module's __all__)
 from .roi import *  # noqa: F401,F403  (each module's __all__)
 from .two_stage import *  # noqa: F401,F403  (each module's __all__)
 from .yolo import *  # noqa: F401,F403  (each module's __all__)
+from .ssd import *  # noqa: F401,F403  (each module's __all__)

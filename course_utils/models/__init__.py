@@ -11,6 +11,7 @@ detection  detection networks: the one-object localizer (notebook 17)
 two_stage  the R-CNN family: R-CNN, Fast R-CNN, Faster R-CNN (notebooks 20-21)
 production  torchvision's Faster R-CNN sized for the scenes, and its shipped weights (notebook 21)
 yolo       a small YOLO on a stride-8 grid (notebook 22)
+ssd        a small SSD on three feature maps (notebook 23)
 
 Part 5c adds single-stage detectors and their heads, and Parts 6-7 add ``segmentation``
 (FCN, U-Net, SegNet, DeepLab, Mask R-CNN's mask head) and ``transformers`` (ViT, DETR) here.
@@ -19,10 +20,10 @@ Every public name is also importable from ``course_utils.models`` itself.
 
 from __future__ import annotations
 
-from . import counting, blocks, classic, small, transfer, detection, two_stage, production, yolo
+from . import counting, blocks, classic, small, transfer, detection, two_stage, production, yolo, ssd
 
 __all__ = [*counting.__all__, *blocks.__all__, *classic.__all__, *small.__all__, *transfer.__all__, *detection.__all__,
-           *two_stage.__all__, *production.__all__, *yolo.__all__]
+           *two_stage.__all__, *production.__all__, *yolo.__all__, *ssd.__all__]
 
 from .counting import *  # noqa: F401,F403  (each module's __all__)
 from .blocks import *  # noqa: F401,F403  (each module's __all__)
@@ -33,3 +34,4 @@ from .detection import *  # noqa: F401,F403  (each module's __all__)
 from .two_stage import *  # noqa: F401,F403  (each module's __all__)
 from .production import *  # noqa: F401,F403  (each module's __all__)
 from .yolo import *  # noqa: F401,F403  (each module's __all__)
+from .ssd import *  # noqa: F401,F403  (each module's __all__)
