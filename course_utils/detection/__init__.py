@@ -5,7 +5,7 @@ Modules
 boxes      box formats, areas, IoU, GIoU (notebook 17)
 nms        greedy, blocked, per-class and soft non-maximum suppression (notebook 19)
 anchors    sliding windows, anchor grids, anchor matching, box coding (notebook 19)
-losses     smooth L1 and the localization loss (notebook 17)
+losses     smooth L1, the localization loss (17); focal, GIoU, DIoU and CIoU losses (24)
 simulate   a simulated detector for measuring metrics and NMS (notebooks 18-19)
 baseline   thresholding and connected components: the detector with no learning (notebook 17)
 proposals  selective search: region proposals with no learning (notebook 20)
@@ -13,6 +13,7 @@ roi        RoI Pool and RoI Align from scratch, and the geometry of their bins (
 two_stage  the R-CNN family's targets, balanced sampling, losses and decoding, RPN proposals (20-21)
 yolo       YOLO's grid: k-means anchors, responsible cells, targets, loss, decoding (notebook 22)
 ssd        SSD's default boxes, matching, hard negative mining and loss (notebook 23)
+centers    anchor-free targets by centres (FCOS-style), distance decoding, one-to-one assignment (24)
 
 Part 5c adds ``targets`` (grid, anchor and centre target builders) and the
 heads' decoders of YOLO, SSD and anchor-free detectors here; every ``nn.Module``
@@ -23,10 +24,10 @@ Every public name is also importable from ``course_utils.detection`` itself.
 
 from __future__ import annotations
 
-from . import boxes, nms, anchors, losses, simulate, baseline, proposals, roi, two_stage, yolo, ssd
+from . import boxes, nms, anchors, losses, simulate, baseline, proposals, roi, two_stage, yolo, ssd, centers
 
 __all__ = [*boxes.__all__, *nms.__all__, *anchors.__all__, *losses.__all__, *simulate.__all__, *baseline.__all__,
-           *proposals.__all__, *roi.__all__, *two_stage.__all__, *yolo.__all__, *ssd.__all__]
+           *proposals.__all__, *roi.__all__, *two_stage.__all__, *yolo.__all__, *ssd.__all__, *centers.__all__]
 
 from .boxes import *  # noqa: F401,F403  (each module's __all__)
 # the function nms now hides the module nms: detection.nms(...) suppresses boxes
@@ -40,3 +41,4 @@ from .roi import *  # noqa: F401,F403  (each module's __all__)
 from .two_stage import *  # noqa: F401,F403  (each module's __all__)
 from .yolo import *  # noqa: F401,F403  (each module's __all__)
 from .ssd import *  # noqa: F401,F403  (each module's __all__)
+from .centers import *  # noqa: F401,F403  (each module's __all__)

@@ -12,6 +12,7 @@ two_stage  the R-CNN family: R-CNN, Fast R-CNN, Faster R-CNN (notebooks 20-21)
 production  torchvision's Faster R-CNN sized for the scenes, and its shipped weights (notebook 21)
 yolo       a small YOLO on a stride-8 grid (notebook 22)
 ssd        a small SSD on three feature maps (notebook 23)
+centers    an anchor-free centre-based detector with one-to-many and one-to-one heads (notebook 24)
 
 Part 5c adds single-stage detectors and their heads, and Parts 6-7 add ``segmentation``
 (FCN, U-Net, SegNet, DeepLab, Mask R-CNN's mask head) and ``transformers`` (ViT, DETR) here.
@@ -20,10 +21,10 @@ Every public name is also importable from ``course_utils.models`` itself.
 
 from __future__ import annotations
 
-from . import counting, blocks, classic, small, transfer, detection, two_stage, production, yolo, ssd
+from . import counting, blocks, classic, small, transfer, detection, two_stage, production, yolo, ssd, centers
 
 __all__ = [*counting.__all__, *blocks.__all__, *classic.__all__, *small.__all__, *transfer.__all__, *detection.__all__,
-           *two_stage.__all__, *production.__all__, *yolo.__all__, *ssd.__all__]
+           *two_stage.__all__, *production.__all__, *yolo.__all__, *ssd.__all__, *centers.__all__]
 
 from .counting import *  # noqa: F401,F403  (each module's __all__)
 from .blocks import *  # noqa: F401,F403  (each module's __all__)
@@ -35,3 +36,4 @@ from .two_stage import *  # noqa: F401,F403  (each module's __all__)
 from .production import *  # noqa: F401,F403  (each module's __all__)
 from .yolo import *  # noqa: F401,F403  (each module's __all__)
 from .ssd import *  # noqa: F401,F403  (each module's __all__)
+from .centers import *  # noqa: F401,F403  (each module's __all__)
