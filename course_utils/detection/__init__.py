@@ -15,9 +15,9 @@ yolo       YOLO's grid: k-means anchors, responsible cells, targets, loss, decod
 ssd        SSD's default boxes, matching, hard negative mining and loss (notebook 23)
 centers    anchor-free targets by centres (FCOS-style), distance decoding, one-to-one assignment (24)
 
-Part 5c adds ``targets`` (grid, anchor and centre target builders) and the
-heads' decoders of YOLO, SSD and anchor-free detectors here; every ``nn.Module``
-network goes to :mod:`course_utils.models`.
+The rules of each detector family (targets, matching, losses, decoding) live
+here, one family per module; every ``nn.Module`` network is in
+:mod:`course_utils.models`.
 
 Every public name is also importable from ``course_utils.detection`` itself.
 """

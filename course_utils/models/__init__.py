@@ -14,8 +14,8 @@ yolo       a small YOLO on a stride-8 grid (notebook 22)
 ssd        a small SSD on three feature maps (notebook 23)
 centers    an anchor-free centre-based detector with one-to-many and one-to-one heads (notebook 24)
 
-Part 5c adds single-stage detectors and their heads, and Parts 6-7 add ``segmentation``
-(FCN, U-Net, SegNet, DeepLab, Mask R-CNN's mask head) and ``transformers`` (ViT, DETR) here.
+Parts 6-7 will add ``segmentation`` (FCN, U-Net, SegNet, DeepLab, Mask R-CNN's mask head) and
+``transformers`` (ViT, DETR) here.
 Every public name is also importable from ``course_utils.models`` itself.
 """
 
