@@ -5,7 +5,10 @@ its ``labels`` (N,) and returns a new ``(images, labels)`` pair; the inputs
 are never modified. Each image gets its own random draw, from a
 ``torch.Generator`` seeded with ``seed``, so the same call gives the same
 batch. Geometric transforms keep the labels; :func:`mixup` and
-:func:`cutmix` mix them and return soft labels of shape (N, K).
+:func:`cutmix` mix them and return soft labels of shape (N, K). For
+detection, :func:`mosaic_detection` and :func:`mixup_detection` take
+torchvision-style targets (``boxes``, ``labels``) instead, and the boxes
+follow the pixels.
 
 The geometric transforms (:func:`rotate`, :func:`scale`, :func:`translate`)
 share one routine, :func:`affine`: an affine sampling grid per image
@@ -36,6 +39,8 @@ __all__ = [
     "cutout",
     "mixup",
     "cutmix",
+    "mosaic_detection",
+    "mixup_detection",
     "one_hot",
     "augmented_loader",
 ]
@@ -300,6 +305,89 @@ def cutmix(images, labels, num_classes, alpha=1.0, seed=0):
     share = box.flatten(1).to(images.dtype).mean(1).view(n, 1)  # partner's area share
     return mixed, (1 - share) * soft + share * soft[partner]
 
+
+
+def _check_detection_batch(images, targets):
+    if not isinstance(images, torch.Tensor) or images.ndim != 4 or not images.is_floating_point():
+        raise TypeError(f"images must be a float tensor (N, C, H, W), got {type(images).__name__}")
+    if not isinstance(targets, (list, tuple)) or len(targets) != images.shape[0] or not all(
+            isinstance(t, dict) and {"boxes", "labels"} <= set(t) for t in targets):
+        raise ValueError(f"targets must be a list of {images.shape[0]} dicts with boxes and labels")
+    return [{"boxes": torch.as_tensor(t["boxes"], dtype=torch.float32).reshape(-1, 4),
+             "labels": torch.as_tensor(t["labels"]).reshape(-1)} for t in targets]
+
+
+def mosaic_detection(images, targets, seed=0):
+    """Mosaic (YOLOv4): each output tiles four images of the batch, each shrunk to half size.
+
+    Output ``i`` puts image ``i`` top left and three others drawn at random
+    top right, bottom left and bottom right, each averaged over 2 x 2 pixel
+    blocks; its boxes are halved and shifted with their image, so they still
+    frame the same pixels. One scene then holds four scenes' objects, at half
+    their size: more, and smaller, objects per step.
+
+    Parameters
+    ----------
+    images : (N, C, H, W) float tensor
+        H and W even.
+    targets : list of N dicts
+        ``boxes`` (G, 4) corners in pixels and ``labels`` (G,).
+    seed : int
+
+    Returns
+    -------
+    images : (N, C, H, W) tensor
+    targets : list of N dicts (``boxes``, ``labels``)
+    """
+    targets = _check_detection_batch(images, targets)
+    n, _, height, width = images.shape
+    if height % 2 or width % 2:
+        raise ValueError(f"images must have an even height and width, got {height} x {width}")
+    small = F.avg_pool2d(images, 2)
+    gen = _generator(seed)
+    out, out_targets = torch.empty_like(images), []
+    corners = [(0, 0), (width // 2, 0), (0, height // 2), (width // 2, height // 2)]
+    for i in range(n):
+        chosen = [i] + torch.randint(0, n, (3,), generator=gen).tolist()
+        boxes, labels = [], []
+        for k, (x0, y0) in zip(chosen, corners):
+            out[i, :, y0:y0 + height // 2, x0:x0 + width // 2] = small[k]
+            shift = torch.tensor([x0, y0, x0, y0], dtype=torch.float32)
+            boxes.append(targets[k]["boxes"] / 2 + shift)
+            labels.append(targets[k]["labels"])
+        out_targets.append({"boxes": torch.cat(boxes), "labels": torch.cat(labels)})
+    return out, out_targets
+
+
+def mixup_detection(images, targets, alpha=1.5, seed=0):
+    """Mixup for detection (Zhang et al., 2019, "Bag of Freebies"): blend two scenes and keep both sets of boxes.
+
+    ``lam x_i + (1 - lam) x_j`` with ``lam ~ Beta(alpha, alpha)`` per image
+    and ``j`` a random permutation of the batch. The boxes of both images
+    are kept where they were (the images are not moved); each box also gets
+    a ``weights`` entry, ``lam`` or ``1 - lam``, for a loss that wants to
+    weight faint objects less.
+
+    Returns
+    -------
+    images : (N, C, H, W) tensor
+    targets : list of N dicts (``boxes``, ``labels``, ``weights``)
+    """
+    targets = _check_detection_batch(images, targets)
+    alpha = check_number(alpha, "alpha", minimum=0.0, strict_minimum=True)
+    n = images.shape[0]
+    gen = _generator(seed)
+    partner = torch.randperm(n, generator=gen)
+    lam = _beta(alpha, n, gen).to(images.dtype)
+    mixed = lam.view(n, 1, 1, 1) * images + (1 - lam.view(n, 1, 1, 1)) * images[partner]
+    out_targets = []
+    for i in range(n):
+        own, other = targets[i], targets[int(partner[i])]
+        out_targets.append({"boxes": torch.cat([own["boxes"], other["boxes"]]),
+                            "labels": torch.cat([own["labels"], other["labels"]]),
+                            "weights": torch.cat([torch.full((len(own["boxes"]),), float(lam[i])),
+                                                  torch.full((len(other["boxes"]),), 1 - float(lam[i]))])})
+    return mixed, out_targets
 
 
 def augmented_loader(x, y, transforms, batch_size=64, seed=0):

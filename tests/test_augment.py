@@ -197,3 +197,51 @@ def test_bad_arguments():
         A.cutmix(x, y, 4, alpha=0)
     with pytest.raises(ValueError, match="scales must be positive"):
         A.affine(x, torch.zeros(6), torch.zeros(6), torch.zeros(6, 2))
+
+
+def _rectangles(boxes_per_image, size=64):
+    """Images whose only bright pixels fill their boxes (even corners), and the matching targets."""
+    images = torch.zeros(len(boxes_per_image), 1, size, size)
+    targets = []
+    for i, boxes in enumerate(boxes_per_image):
+        for x1, y1, x2, y2 in boxes:
+            images[i, 0, y1:y2, x1:x2] = 1.0
+        targets.append({"boxes": torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4),
+                        "labels": torch.arange(len(boxes))})
+    return images, targets
+
+
+def test_mosaic_detection_boxes_follow_the_pixels():
+    from course_utils.augment import mosaic_detection
+
+    images, targets = _rectangles([[(4, 6, 20, 30)], [(40, 10, 60, 40)], [(10, 44, 30, 62)], [(30, 30, 50, 50)]])
+    out, new = mosaic_detection(images, targets, seed=3)
+    assert out.shape == images.shape and len(new) == 4
+    for image, t in zip(out, new):
+        assert len(t["boxes"]) == 4 and len(t["labels"]) == 4
+        drawn = torch.zeros(64, 64)
+        for x1, y1, x2, y2 in t["boxes"].round().long().tolist():
+            drawn[y1:y2, x1:x2] = 1.0
+        assert torch.equal((image[0] > 0).float(), drawn), "every box frames exactly the pixels of its object"
+    # image i keeps its own objects, in the top-left quarter
+    assert torch.equal(new[0]["boxes"][0], torch.tensor([2.0, 3, 10, 15]))
+    again, _ = mosaic_detection(images, targets, seed=3)
+    assert torch.equal(out, again)
+    with pytest.raises(ValueError, match="even height and width"):
+        mosaic_detection(torch.zeros(1, 1, 5, 6), [{"boxes": torch.zeros(0, 4), "labels": torch.zeros(0)}])
+
+
+def test_mixup_detection_blends_images_and_keeps_both_box_sets():
+    from course_utils.augment import mixup_detection
+
+    images, targets = _rectangles([[(4, 6, 20, 30)], [(40, 10, 60, 40), (0, 0, 8, 8)], [(10, 44, 30, 62)]])
+    out, new = mixup_detection(images, targets, seed=1)
+    for i, t in enumerate(new):
+        lam = float(t["weights"][0])
+        partner = [j for j in range(3) if len(targets[j]["boxes"]) == len(t["boxes"]) - len(targets[i]["boxes"])
+                   and torch.equal(t["boxes"][len(targets[i]["boxes"]):], targets[j]["boxes"])][0]
+        torch.testing.assert_close(out[i], lam * images[i] + (1 - lam) * images[partner])
+        assert torch.equal(t["boxes"][:len(targets[i]["boxes"])], targets[i]["boxes"])
+        assert torch.allclose(t["weights"][len(targets[i]["boxes"]):], torch.tensor(1 - lam))
+    with pytest.raises(ValueError, match="targets must be a list of 3 dicts"):
+        mixup_detection(images, targets[:2])
