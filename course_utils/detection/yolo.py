@@ -127,10 +127,6 @@ def mean_best_iou(sizes, anchors):
     return float(shape_iou(sizes, anchors).max(dim=1).values.mean())
 
 
-def _grid(grid_size, name="grid_size"):
-    return check_int(grid_size, name, minimum=1)
-
-
 def _stride(stride):
     return check_number(stride, "stride", minimum=0, strict_minimum=True)
 
@@ -173,7 +169,7 @@ def yolo_targets(boxes, labels, anchors, grid_size, stride):
     if len(classes) != len(gt):
         raise ValueError(f"labels must have one entry per box ({len(gt)}), got {len(classes)}")
     shapes = _sizes(anchors, "anchors").to(torch.float64)
-    s = _grid(grid_size)
+    s = check_int(grid_size, "grid_size", minimum=1)
     stride = _stride(stride)
     a = len(shapes)
     out = {"objectness": torch.zeros(s, s, a, dtype=torch.float64),

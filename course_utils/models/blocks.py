@@ -11,6 +11,7 @@ from torch import nn
 from .._checks import check_choice, check_int
 
 __all__ = [
+    "conv_bn_layers",
     "ConvBNReLU",
     "VGGBlock",
     "InceptionModule",
@@ -18,6 +19,24 @@ __all__ = [
     "BasicBlock",
     "Bottleneck",
 ]
+
+
+def conv_bn_layers(in_channels, out_channels, stride=1, dilation=1, activation=None):
+    """A 3x3 convolution (no bias, "same" padding) -> batch norm -> activation, as a *list* of layers.
+
+    The detectors of Part 5 spread these lists into one ``nn.Sequential``, so
+    their parameters are numbered ``0.weight``, ``1.weight``, ... (the keys
+    of the shipped torchvision Faster R-CNN weights rely on it);
+    :class:`ConvBNReLU` is the named, nested version of the classic CNNs.
+
+    Parameters
+    ----------
+    in_channels, out_channels, stride, dilation : int
+    activation : nn.Module, optional
+        Default ``nn.ReLU()``.
+    """
+    return [nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=dilation, dilation=dilation, bias=False),
+            nn.BatchNorm2d(out_channels), nn.ReLU() if activation is None else activation]
 
 
 class ConvBNReLU(nn.Sequential):

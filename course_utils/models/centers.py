@@ -32,13 +32,9 @@ from ..detection.centers import center_targets, centerness, decode_distances, lo
 from ..detection.boxes import box_iou
 from ..detection.losses import giou_loss, sigmoid_focal_loss
 from ..detection.nms import batched_nms
+from .blocks import conv_bn_layers
 
 __all__ = ["CenterDetector"]
-
-
-def _conv(c_in, c_out, stride=1, dilation=1):
-    return [nn.Conv2d(c_in, c_out, 3, stride=stride, padding=dilation, dilation=dilation, bias=False),
-            nn.BatchNorm2d(c_out), nn.ReLU()]
 
 
 class _DecoupledHead(nn.Module):
@@ -81,9 +77,11 @@ class CenterDetector(nn.Module):
             raise ValueError(f"image_size must be a multiple of {self.stride}, got {self.image_size}")
         self.grid_size = self.image_size // self.stride
         self.radius = radius
-        self.backbone = nn.Sequential(*_conv(1, 32, 2), *_conv(32, width, 2), *_conv(width, width),
-                                      *_conv(width, width, dilation=2), *_conv(width, width, dilation=2),
-                                      *_conv(width, width, dilation=4))
+        self.backbone = nn.Sequential(*conv_bn_layers(1, 32, 2), *conv_bn_layers(32, width, 2),
+                                      *conv_bn_layers(width, width),
+                                      *conv_bn_layers(width, width, dilation=2),
+                                      *conv_bn_layers(width, width, dilation=2),
+                                      *conv_bn_layers(width, width, dilation=4))
         self.one_to_many = _DecoupledHead(width, self.n_classes)
         self.one_to_one = _DecoupledHead(width, self.n_classes)
         self.register_buffer("points", location_centres(self.grid_size, self.stride), persistent=False)
@@ -116,7 +114,8 @@ class CenterDetector(nn.Module):
         boxes = decode_distances(distances, self.grid_size, self.stride)[positive]
         true_boxes = decode_distances(goal, self.grid_size, self.stride)[positive]
         loss_box = (giou_loss(boxes, true_boxes) * centre_goal).sum() / centre_goal.sum().clamp(min=1e-6)
-        loss_centre = F.binary_cross_entropy_with_logits(centre_logits[positive], centre_goal, reduction="sum") / n_positive
+        loss_centre = F.binary_cross_entropy_with_logits(centre_logits[positive], centre_goal,
+                                                         reduction="sum") / n_positive
         return {"loss_classifier": loss_class, "loss_box": loss_box, "loss_centerness": loss_centre}
 
     def _one_to_one_loss(self, outputs, targets):

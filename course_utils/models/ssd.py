@@ -19,12 +19,9 @@ from torch import nn
 from .._checks import check_int
 from ..detection.ssd import ssd_default_boxes, ssd_loss, ssd_match
 from ..detection.two_stage import postprocess_detections
+from .blocks import conv_bn_layers
 
 __all__ = ["SSD"]
-
-
-def _conv(c_in, c_out, stride=1):
-    return [nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
 
 
 class SSD(nn.Module):
@@ -60,9 +57,10 @@ class SSD(nn.Module):
         self.negatives_per_positive = check_int(negatives_per_positive, "negatives_per_positive", minimum=0)
         c1, c2, c3 = channels
         self.stages = nn.ModuleList([
-            nn.Sequential(*_conv(1, 32, 2), *_conv(32, c1, 2), *_conv(c1, c1), *_conv(c1, c1)),  # stride 4
-            nn.Sequential(*_conv(c1, c2, 2), *_conv(c2, c2)),  # stride 8
-            nn.Sequential(*_conv(c2, c3, 2), *_conv(c3, c3)),  # stride 16
+            nn.Sequential(*conv_bn_layers(1, 32, 2), *conv_bn_layers(32, c1, 2), *conv_bn_layers(c1, c1),
+                          *conv_bn_layers(c1, c1)),  # stride 4
+            nn.Sequential(*conv_bn_layers(c1, c2, 2), *conv_bn_layers(c2, c2)),  # stride 8
+            nn.Sequential(*conv_bn_layers(c2, c3, 2), *conv_bn_layers(c3, c3)),  # stride 16
         ])
         ratios = [list(r) for r in aspect_ratios][:self.levels]
         if len(ratios) != self.levels:

@@ -39,6 +39,7 @@ from ..detection.anchors import make_anchors
 from ..detection.roi import roi_align as course_roi_align, roi_pool as course_roi_pool
 from ..detection.two_stage import (postprocess_detections, proposal_targets, roi_head_loss, rpn_loss,
                                    rpn_proposals, rpn_targets)
+from .blocks import conv_bn_layers
 
 __all__ = [
     "SceneBackbone",
@@ -50,10 +51,6 @@ __all__ = [
 ]
 
 
-def _conv(c_in, c_out, stride=1):
-    return [nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
-
-
 class SceneBackbone(nn.Sequential):
     """A small CNN from a gray scene to a feature map of stride 4: four 3x3 conv-BN-ReLU layers.
 
@@ -62,7 +59,8 @@ class SceneBackbone(nn.Sequential):
 
     def __init__(self, channels=(24, 48, 64)):
         c1, c2, c3 = channels
-        super().__init__(*_conv(1, c1, 2), *_conv(c1, c2, 2), *_conv(c2, c3), *_conv(c3, c3))
+        super().__init__(*conv_bn_layers(1, c1, 2), *conv_bn_layers(c1, c2, 2), *conv_bn_layers(c2, c3),
+                         *conv_bn_layers(c3, c3))
         self.out_channels = c3
         self.stride = 4
 
@@ -169,7 +167,7 @@ class RCNN(_SecondStage):
         super().__init__()
         self.proposer = proposer
         self.warp_size = check_int(warp_size, "warp_size", minimum=4)
-        self.cnn = nn.Sequential(*_conv(1, 32, 2), *_conv(32, 48, 2), *_conv(48, 64))
+        self.cnn = nn.Sequential(*conv_bn_layers(1, 32, 2), *conv_bn_layers(32, 48, 2), *conv_bn_layers(48, 64))
         self._init_second_stage(n_classes, 64, -(-self.warp_size // 4), roi_batch, seed)
         self.roi_align = course_roi_align if roi_align is None else roi_align
 

@@ -24,13 +24,13 @@ from torch import nn
 
 from .._checks import check_int
 from ..detection.yolo import _sizes, yolo_detections, yolo_loss, yolo_targets
+from .blocks import conv_bn_layers
 
 __all__ = ["YOLO"]
 
 
 def _conv(c_in, c_out, stride=1):
-    return [nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(c_out),
-            nn.LeakyReLU(0.1)]
+    return conv_bn_layers(c_in, c_out, stride, activation=nn.LeakyReLU(0.1))  # YOLOv2's activation
 
 
 class YOLO(nn.Module):

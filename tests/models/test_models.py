@@ -275,25 +275,6 @@ def test_source_weights_load_with_checksum_and_classify_held_out_digits():
     assert accuracy > 0.97
 
 
-def test_source_weights_checksum_is_enforced(tmp_path, monkeypatch):
-    import shutil
-
-
-    copy = tmp_path / "data"
-    shutil.copytree(data.DATA_DIR, copy)
-    monkeypatch.setenv("COURSE_DATA_DIR", str(copy))
-    path = copy / data.SOURCE_WEIGHTS_FILE
-    content = bytearray(path.read_bytes())
-    content[len(content) // 2] ^= 0xFF
-    path.write_bytes(bytes(content))
-    with pytest.raises(data.DataFileError, match="checksum") as caught:
-        data.load_source_weights()
-    assert "scripts/train_source_model.py" in str(caught.value)
-    path.unlink()
-    with pytest.raises(data.DataFileError, match="missing"):
-        models.load_source_model()
-
-
 def test_transfer_regimes_freeze_the_right_layers():
     expected = {
         "as is": [],

@@ -2,7 +2,6 @@
 
 import hashlib
 import math
-import shutil
 
 import numpy as np
 import pytest
@@ -42,22 +41,6 @@ def test_loaded_model_detects_digits_offline(no_network):
     test_set = data.SceneDataset(data.make_scenes(100, "test", seed=0), label_offset=1)
     stats = metrics.evaluate_detector(model, test_set, batch_size=50, area_ranges=data.scene_area_ranges(64))
     assert stats["AP50"] >= MIN_AP50_100_SCENES
-
-
-def test_weights_checksum_is_enforced(tmp_path, monkeypatch):
-    copy = tmp_path / "data"
-    shutil.copytree(data.DATA_DIR, copy)
-    monkeypatch.setenv("COURSE_DATA_DIR", str(copy))
-    path = copy / data.TORCHVISION_WEIGHTS_FILE
-    content = bytearray(path.read_bytes())
-    content[len(content) // 2] ^= 0xFF
-    path.write_bytes(bytes(content))
-    with pytest.raises(data.DataFileError, match="checksum") as caught:
-        data.load_torchvision_weights()
-    assert "scripts/train_torchvision_detector.py" in str(caught.value)
-    path.unlink()
-    with pytest.raises(data.DataFileError, match="missing"):
-        models.load_torchvision_faster_rcnn()
 
 
 def test_builder_has_the_course_models_sizes():
