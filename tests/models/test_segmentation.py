@@ -1,0 +1,63 @@
+"""FCN, U-Net and SegNet: shapes, the bilinear start of FCN's upsampling, unpooling, memory layouts, errors."""
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from course_utils import models
+from course_utils.models.segmentation import _bilinear_transposed
+
+ARCHITECTURES = [models.UNet, models.SegNet, models.FCN, lambda **kw: models.FCN(skips=False, **kw)]
+
+
+@pytest.mark.parametrize("make", ARCHITECTURES)
+@pytest.mark.parametrize("head", ["where_what", "plain"])
+def test_outputs_have_one_plus_c_channels_at_full_size(make, head):
+    torch.manual_seed(0)
+    model = make(head=head, n_classes=4, widths=(4, 8, 8, 16)).eval()
+    for size in [(64, 64), (32, 48)]:
+        assert model(torch.rand(2, 1, *size)).shape == (2, 5, *size)
+
+
+@pytest.mark.parametrize("factor", [2, 8])
+def test_fcn_upsampling_starts_as_bilinear_interpolation(factor):
+    layer = _bilinear_transposed(3, factor)
+    x = torch.rand(2, 3, 6, 6, dtype=torch.float64)
+    ours = layer.double()(x)
+    theirs = F.interpolate(x, scale_factor=factor, mode="bilinear", align_corners=False)
+    assert ours.shape == theirs.shape
+    inner = slice(factor, -factor)  # the borders differ: the transposed convolution sees zeros beyond the edge
+    torch.testing.assert_close(ours[..., inner, inner], theirs[..., inner, inner], rtol=0, atol=1e-12)
+
+
+def test_segnet_decoder_unpools_where_the_encoder_pooled():
+    torch.manual_seed(1)
+    model = models.SegNet(n_classes=2, widths=(4, 8, 8, 16)).eval()
+    images = torch.rand(1, 1, 32, 32)
+    (x1, _, _, _), (i1, _, _) = model.encoder(images, return_indices=True)
+    pooled = F.max_pool2d(x1, 2)
+    unpooled = F.max_unpool2d(pooled, i1, 2, output_size=x1.shape[2:])
+    # every 2x2 window keeps exactly its maximum, in place, and zeros elsewhere
+    assert torch.equal(F.max_pool2d(unpooled, 2), pooled)
+    assert int((unpooled != 0).sum()) <= pooled.numel()
+
+
+@pytest.mark.parametrize("make", ARCHITECTURES)
+def test_channels_last_gives_the_same_outputs(make):
+    torch.manual_seed(2)
+    model = make(widths=(4, 8, 8, 16)).eval()
+    images = torch.rand(3, 1, 32, 32)
+    expected = model(images)
+    fast, fast_images = models.channels_last(model, images)
+    torch.testing.assert_close(fast(fast_images), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_bad_inputs_name_the_argument():
+    with pytest.raises(ValueError, match="multiples of 8"):
+        models.UNet()(torch.rand(1, 1, 20, 24))
+    with pytest.raises(ValueError, match=r"images must be \(N, 1, H, W\)"):
+        models.SegNet()(torch.rand(1, 3, 32, 32))
+    with pytest.raises(ValueError, match="widths must be 4"):
+        models.FCN(widths=(8, 16))
+    with pytest.raises(ValueError, match="head must be"):
+        models.UNet(head="softmax")
