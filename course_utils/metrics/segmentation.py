@@ -23,7 +23,8 @@ import numpy as np
 from .._checks import check_int
 from .edges import edge_scores
 
-__all__ = ["confusion_matrix", "segmentation_scores", "foreground_iou", "boundary_map", "boundary_f1"]
+__all__ = ["confusion_matrix", "segmentation_scores", "foreground_iou", "boundary_map", "boundary_f1",
+           "evaluate_segmenter"]
 
 
 def _labels(value, name):
@@ -203,3 +204,56 @@ def boundary_f1(predicted, truth, tolerance=1):
         if p_edges.any() or t_edges.any():
             scores.append(edge_scores(p_edges, t_edges, tolerance=tolerance)["f1"])
     return float(np.mean(scores)) if scores else float("nan")
+
+
+def evaluate_segmenter(model, images, class_maps, kind="where_what", n_classes=10, batch_size=50, ignore_index=255):
+    """Every score of notebook 25 for a segmenter on held-out scenes, in eval mode, without gradients.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Maps (N, 1, H, W) images to (N, 1 + C, H, W) logits.
+    images : (N, 1, H, W) tensor
+    class_maps : (N, H, W) int64 tensor
+        True maps, 0 background, c + 1 class c (``ignore_index`` left out of
+        the pixel scores; boundaries are scored on the maps as they are).
+    kind : {"where_what", "plain"}
+        How to read the outputs (:func:`course_utils.segmentation.predicted_classes`).
+    n_classes : int
+    batch_size : int
+
+    Returns
+    -------
+    dict
+        ``miou`` (mean IoU of the C object classes, background excluded),
+        ``miou_all`` (background included), ``iou`` (per label),
+        ``foreground_iou``, ``pixel_accuracy``, ``mean_dice`` (object
+        classes), ``boundary_f1`` (tolerance 1 pixel) and ``predicted``, the
+        predicted class maps.
+    """
+    import torch
+
+    from ..segmentation import predicted_classes
+    from ..train import eval_mode
+
+    n_classes = check_int(n_classes, "n_classes", minimum=1)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    if not isinstance(images, torch.Tensor) or images.ndim != 4:
+        raise ValueError("images must be an (N, 1, H, W) tensor")
+    if not isinstance(class_maps, torch.Tensor) or class_maps.shape != images.shape[:1] + images.shape[2:]:
+        raise ValueError(f"class_maps must be an (N, H, W) tensor matching images {tuple(images.shape)}")
+    with eval_mode(model), torch.no_grad():
+        predicted = torch.cat([predicted_classes(model(images[i:i + batch_size]), kind)
+                               for i in range(0, len(images), batch_size)])
+    matrix = confusion_matrix(predicted, class_maps, n_classes + 1, ignore_index=ignore_index)
+    objects = segmentation_scores(matrix, classes=range(1, n_classes + 1))
+    return {
+        "miou": objects["miou"],
+        "miou_all": segmentation_scores(matrix)["miou"],
+        "iou": objects["iou"],
+        "foreground_iou": foreground_iou(predicted, class_maps, ignore_index=ignore_index),
+        "pixel_accuracy": objects["pixel_accuracy"],
+        "mean_dice": objects["mean_dice"],
+        "boundary_f1": boundary_f1(predicted, class_maps),
+        "predicted": predicted,
+    }

@@ -18,8 +18,9 @@ they get back to full resolution, which is the lesson:
   same size before its convolutions.
 * :class:`SegNet` (Badrinarayanan et al. 2017): the decoder **unpools**
   with the positions remembered by the encoder's max pooling
-  (``F.max_unpool2d``; the course's ``conv.max_unpool2d`` is the same
-  operation, notebook 07) and convolves; no feature maps cross over.
+  (:func:`max_unpool`, equal to ``F.max_unpool2d`` and to the course's
+  ``conv.max_unpool2d`` of notebook 07) and convolves; no feature maps
+  cross over.
 
 Speed on a CPU: convolutions with few channels at full resolution are the
 cost, so the full-resolution layers are narrow and have no batch norm, and
@@ -37,7 +38,7 @@ from .._checks import check_choice, check_int
 from ..conv import bilinear_kernel
 from .blocks import conv_bn_layers
 
-__all__ = ["FCN", "UNet", "SegNet", "channels_last"]
+__all__ = ["FCN", "UNet", "SegNet", "channels_last", "max_unpool"]
 
 _HEADS = ("where_what", "plain")
 
@@ -157,10 +158,34 @@ class SegNet(_Segmenter):
     def forward(self, images):
         self._check_images(images)
         (x1, x2, x4, x8), (i1, i2, i4) = self.encoder(images, return_indices=True)
-        y4 = self.decode4(F.max_unpool2d(self.narrow8(x8), i4, 2, output_size=x4.shape[2:]))
-        y2 = self.decode2(F.max_unpool2d(self.narrow4(y4), i2, 2, output_size=x2.shape[2:]))
-        y1 = self.decode1(F.max_unpool2d(self.narrow2(y2), i1, 2, output_size=x1.shape[2:]))
+        y4 = self.decode4(max_unpool(self.narrow8(x8), i4, x4.shape[2:]))
+        y2 = self.decode2(max_unpool(self.narrow4(y4), i2, x2.shape[2:]))
+        y1 = self.decode1(max_unpool(self.narrow2(y2), i1, x1.shape[2:]))
         return self._heads(y1, y4, images.shape[2:])
+
+
+def max_unpool(x, indices, size):
+    """Max unpooling as a scatter: each value goes to the flat position its pooling window's maximum came from.
+
+    Equal to ``F.max_unpool2d`` for non-overlapping pooling (tested), and
+    usable under ``torch.use_deterministic_algorithms(True)``, which refuses
+    ``F.max_unpool2d`` (the positions of non-overlapping windows never
+    collide, so a plain scatter is deterministic).
+
+    Parameters
+    ----------
+    x : (N, C, h, w) tensor
+    indices : (N, C, h, w) int64 tensor
+        From ``F.max_pool2d(..., return_indices=True)``.
+    size : (H, W)
+        Size of the map that was pooled.
+    """
+    if indices.shape != x.shape:
+        raise ValueError(f"indices must have the shape of x {tuple(x.shape)}, got {tuple(indices.shape)}")
+    n, c = x.shape[:2]
+    height, width = size
+    out = x.new_zeros(n, c, height * width).scatter(2, indices.flatten(2), x.flatten(2))
+    return out.view(n, c, height, width)
 
 
 def _bilinear_transposed(channels, factor):

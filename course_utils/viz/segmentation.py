@@ -15,13 +15,19 @@ __all__ = ["class_map_colors", "show_class_map"]
 def class_map_colors(n_classes=10):
     """RGB colours of labels 0 .. n_classes: background black, class c the c-th of tab10 (tab20 beyond 10).
 
+    tab10's grey (its 8th colour) is replaced by lime: on a gray image a grey
+    class would look unlabelled.
+
     Returns
     -------
     (n_classes + 1, 3) ndarray
     """
     n_classes = check_int(n_classes, "n_classes", minimum=1)
     palette = colormaps["tab10" if n_classes <= 10 else "tab20"]
-    return np.array([(0.0, 0.0, 0.0)] + [palette(c)[:3] for c in range(n_classes)])
+    colors = [palette(c)[:3] for c in range(n_classes)]
+    if n_classes <= 10 and n_classes > 7:
+        colors[7] = (0.6, 1.0, 0.2)
+    return np.array([(0.0, 0.0, 0.0)] + colors)
 
 
 def show_class_map(class_map, image=None, ax=None, title=None, n_classes=10, alpha=0.7, ignore_index=255,

@@ -36,7 +36,8 @@ def test_segnet_decoder_unpools_where_the_encoder_pooled():
     images = torch.rand(1, 1, 32, 32)
     (x1, _, _, _), (i1, _, _) = model.encoder(images, return_indices=True)
     pooled = F.max_pool2d(x1, 2)
-    unpooled = F.max_unpool2d(pooled, i1, 2, output_size=x1.shape[2:])
+    unpooled = models.max_unpool(pooled, i1, x1.shape[2:])
+    assert torch.equal(unpooled, F.max_unpool2d(pooled, i1, 2, output_size=x1.shape[2:]))
     # every 2x2 window keeps exactly its maximum, in place, and zeros elsewhere
     assert torch.equal(F.max_pool2d(unpooled, 2), pooled)
     assert int((unpooled != 0).sum()) <= pooled.numel()
@@ -61,3 +62,28 @@ def test_bad_inputs_name_the_argument():
         models.FCN(widths=(8, 16))
     with pytest.raises(ValueError, match="head must be"):
         models.UNet(head="softmax")
+
+
+def test_max_unpool_equals_torch_and_the_course_numpy_version():
+    from course_utils import conv
+
+    generator = torch.Generator().manual_seed(3)
+    for shape in [(2, 3, 8, 8), (1, 5, 6, 10), (3, 1, 16, 4)]:
+        x = torch.randn(*shape, generator=generator, dtype=torch.float64, requires_grad=True)
+        pooled, indices = F.max_pool2d(x, 2, return_indices=True)
+        ours = models.max_unpool(pooled, indices, shape[2:])
+        assert torch.equal(ours, F.max_unpool2d(pooled, indices, 2, output_size=shape[2:]))
+        assert torch.equal(ours, torch.from_numpy(conv.max_unpool2d(pooled.detach().numpy(), indices.numpy(), 2)))
+        ours.sum().backward()  # the gradient reaches exactly the maxima
+        assert torch.equal(x.grad, (ours != 0).double())
+    with _deterministic():  # notebooks run with deterministic algorithms, which refuse F.max_unpool2d
+        models.max_unpool(pooled, indices, shape[2:])
+
+
+class _deterministic:
+    def __enter__(self):
+        self.before = torch.are_deterministic_algorithms_enabled()
+        torch.use_deterministic_algorithms(True)
+
+    def __exit__(self, *exc):
+        torch.use_deterministic_algorithms(self.before)

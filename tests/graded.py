@@ -1,0 +1,41 @@
+"""Run a notebook's graded exercise cells against any answer: the solution, the stub, or a wrong answer.
+
+A graded test that passes the reference solution but also passes a plausible
+wrong answer does not grade anything; these helpers let ``tests/exercises``
+show, exercise by exercise, that each wrong answer is rejected.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+_SOLUTION = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION\n.*?^[ \t]*### END SOLUTION[ \t]*$", re.S | re.M)
+
+
+def exercise_cells(notebook):
+    """{grade_id: source} of the graded and answer cells of a notebook (a path relative to notebooks/)."""
+    nb = nbformat.read(ROOT / "notebooks" / notebook, as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells
+            if c.cell_type == "code" and "grade_id" in c.metadata.get("nbgrader", {})}
+
+
+def stub(answer_source):
+    """The student's version of an answer cell: the solution replaced as nbgrader does."""
+    return _SOLUTION.sub(lambda m: f"{m['indent']}raise NotImplementedError()", answer_source)
+
+
+def grade(prelude, answer_source, graded_source):
+    """Run prelude, answer and graded cell in one namespace; return None if the grader accepts, else the error."""
+    namespace = {}
+    exec(compile(prelude, "<prelude>", "exec"), namespace)
+    try:
+        exec(compile(answer_source, "<answer>", "exec"), namespace)
+        exec(compile(graded_source, "<graded>", "exec"), namespace)
+    except (AssertionError, NotImplementedError, RuntimeError) as error:
+        # RuntimeError: course_utils.exercises.forbid caught a call to the course's own implementation
+        return error
+    return None
