@@ -152,10 +152,11 @@ def check_module(model, name="model"):
 
 
 def check_image_dicts(items, name, keys):
-    """Check a list of per-image dicts of boxes (and ``keys[1:]``, e.g. scores and labels).
+    """Check a list of per-image dicts of boxes or masks (and ``keys[1:]``, e.g. scores and labels).
 
-    Returns a list of dicts of NumPy arrays: ``boxes`` (N, 4) float64 corners,
-    and one (N,) array per other key (``area`` too, when present).
+    Returns a list of dicts of NumPy arrays: ``keys[0]``, either ``boxes``
+    (N, 4) float64 corners or ``masks`` (N, H, W) bool, and one (N,) array per
+    other key (``area`` too, when present).
     """
     if not isinstance(items, (list, tuple)):
         raise TypeError(f"{name} must be a list with one dict per image, got {type(items).__name__}")
@@ -163,13 +164,19 @@ def check_image_dicts(items, name, keys):
     for i, item in enumerate(items):
         if not isinstance(item, dict) or not set(keys) <= set(item):
             raise TypeError(f"{name}[{i}] must be a dict with keys {keys}, got {item!r:.80}")
-        boxes = np.asarray(as_numpy(item["boxes"]), dtype=np.float64)
-        boxes = boxes.reshape(0, 4) if boxes.size == 0 else boxes
-        boxes = check_array(boxes, f"{name}[{i}]['boxes']", ndim=2, allow_empty=True)
-        if boxes.shape[1] != 4 or np.any(boxes[:, 2:] < boxes[:, :2]):
-            raise ValueError(f"{name}[{i}]['boxes'] must be (N, 4) corners (x1, y1, x2, y2) with "
-                             f"x2 >= x1 and y2 >= y1, got shape {boxes.shape}")
-        entry = {"boxes": boxes}
+        if keys[0] == "masks":
+            boxes = np.asarray(as_numpy(item["masks"]))
+            if boxes.ndim != 3:
+                raise ValueError(f"{name}[{i}]['masks'] must be (N, H, W) binary masks, got shape {boxes.shape}")
+            entry = {"masks": boxes.astype(bool)}
+        else:
+            boxes = np.asarray(as_numpy(item["boxes"]), dtype=np.float64)
+            boxes = boxes.reshape(0, 4) if boxes.size == 0 else boxes
+            boxes = check_array(boxes, f"{name}[{i}]['boxes']", ndim=2, allow_empty=True)
+            if boxes.shape[1] != 4 or np.any(boxes[:, 2:] < boxes[:, :2]):
+                raise ValueError(f"{name}[{i}]['boxes'] must be (N, 4) corners (x1, y1, x2, y2) with "
+                                 f"x2 >= x1 and y2 >= y1, got shape {boxes.shape}")
+            entry = {"boxes": boxes}
         for key in keys[1:] + tuple(k for k in ("area",) if k in item):
             value = check_array(as_numpy(item[key]), f"{name}[{i}][{key!r}]", ndim=1, allow_empty=True)
             if value.shape[0] != boxes.shape[0]:

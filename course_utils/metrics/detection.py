@@ -23,6 +23,7 @@ __all__ = [
     "precision_recall_curve",
     "average_precision",
     "evaluate_detections",
+    "mask_iou",
     "evaluate_detector",
     "detection_counts",
     "proposal_recall",
@@ -178,9 +179,26 @@ def average_precision(recall, precision, method="all-point"):
     return float(np.sum((r[step + 1] - r[step]) * p[step + 1]))
 
 
+def mask_iou(masks, other):
+    """IoU of every pair of binary masks: (K, H, W) and (G, H, W) -> (K, G).
+
+    The IoU of pixel sets, |A and B| / |A or B| (0 for two empty masks), as
+    pycocotools computes it for ``iouType="segm"``.
+    """
+    a = check_array(masks, "masks", ndim=3, allow_empty=True).astype(bool)
+    b = check_array(other, "other", ndim=3, allow_empty=True).astype(bool)
+    if a.shape[1:] != b.shape[1:]:
+        raise ValueError(f"masks and other must have the same (H, W), got {a.shape[1:]} and {b.shape[1:]}")
+    pixels = int(np.prod(a.shape[1:]))
+    a, b = a.reshape(len(a), pixels).astype(np.float64), b.reshape(len(b), pixels).astype(np.float64)
+    inter = a @ b.T
+    union = a.sum(1)[:, None] + b.sum(1)[None, :] - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
 def evaluate_detections(predictions, ground_truth, iou_thresholds=None, max_detections=(1, 10, 100),
-                        area_ranges=None, return_arrays=False):
-    """COCO's box evaluation: AP@[.5:.95], AP50, AP75, AP by size, AR@1/10/100, AR by size.
+                        area_ranges=None, return_arrays=False, iou_type="bbox"):
+    """COCO's box (or mask) evaluation: AP@[.5:.95], AP50, AP75, AP by size, AR@1/10/100, AR by size.
 
     For every class, size range and IoU threshold: each image's detections
     of that class, best first and at most ``max(max_detections)`` of them,
@@ -216,6 +234,11 @@ def evaluate_detections(predictions, ground_truth, iou_thresholds=None, max_dete
         default :data:`COCO_AREA_RANGES`.
     return_arrays : bool
         Also return the arrays behind the numbers.
+    iou_type : {"bbox", "segm"}
+        "segm" scores instance masks, as ``COCOeval(..., "segm")``: each dict
+        then needs ``masks`` (K, H, W) binary instead of ``boxes``, IoU is
+        :func:`mask_iou`, and a size is a mask's pixel count (the ground
+        truth's ``area`` when given).
 
     Returns
     -------
@@ -227,8 +250,10 @@ def evaluate_detections(predictions, ground_truth, iou_thresholds=None, max_dete
         undefined), ``classes`` (K,), ``iou_thresholds``, ``recall_points``.
     """
 
-    preds = check_image_dicts(predictions, "predictions", ("boxes", "scores", "labels"))
-    truths = check_image_dicts(ground_truth, "ground_truth", ("boxes", "labels"))
+    iou_type = check_choice(iou_type, "iou_type", ("bbox", "segm"))
+    shape_key = "boxes" if iou_type == "bbox" else "masks"
+    preds = check_image_dicts(predictions, "predictions", (shape_key, "scores", "labels"))
+    truths = check_image_dicts(ground_truth, "ground_truth", (shape_key, "labels"))
     if len(preds) != len(truths):
         raise ValueError(f"predictions must have one entry per image of ground_truth ({len(truths)}), "
                          f"got {len(preds)}")
@@ -249,15 +274,22 @@ def evaluate_detections(predictions, ground_truth, iou_thresholds=None, max_dete
     per_class = {k: [[], [], [], []] for k in range(n_k)}
     n_positive = np.zeros((n_k, n_a), dtype=np.int64)
     for pred, truth in zip(preds, truths):
-        iou_all = box_iou(pred["boxes"], truth["boxes"])  # (K, G), every class at once
+        if iou_type == "bbox":
+            iou_all = box_iou(pred["boxes"], truth["boxes"])  # (K, G), every class at once
+            dt_areas = (pred["boxes"][:, 2] - pred["boxes"][:, 0]) * (pred["boxes"][:, 3] - pred["boxes"][:, 1])
+            gt_areas = (truth["boxes"][:, 2] - truth["boxes"][:, 0]) * (truth["boxes"][:, 3] - truth["boxes"][:, 1])
+        else:
+            iou_all = mask_iou(pred["masks"], truth["masks"])
+            dt_areas = pred["masks"].sum(axis=(1, 2)).astype(np.float64)
+            gt_areas = truth["masks"].sum(axis=(1, 2)).astype(np.float64)
+        if "area" in truth:
+            gt_areas = truth["area"]
         present = np.unique(np.concatenate([truth["labels"], pred["labels"]]))
         for k in np.searchsorted(classes, present):
             g = truth["labels"] == classes[k]
             d = np.flatnonzero(pred["labels"] == classes[k])
             d = d[np.argsort(-pred["scores"][d], kind="mergesort")][: max_dets[-1]]
-            gt_boxes, dt_boxes = truth["boxes"][g], pred["boxes"][d]
-            gt_area = truth["area"][g] if "area" in truth else \
-                (gt_boxes[:, 2] - gt_boxes[:, 0]) * (gt_boxes[:, 3] - gt_boxes[:, 1])
+            gt_area = gt_areas[g]
             gt_ignore = (gt_area < lo) | (gt_area > hi)  # (A, G)
             n_positive[k] += (~gt_ignore).sum(axis=1)
             matches = match_detections(iou_all[np.ix_(d, np.flatnonzero(g))], thresholds, gt_ignore)  # (A, T, D)
@@ -266,7 +298,7 @@ def evaluate_detections(predictions, ground_truth, iou_thresholds=None, max_dete
             if gt_ignore.shape[1]:  # a detection matched to an ignored object is ignored
                 flags = np.broadcast_to(gt_ignore[:, None, :], matches.shape[:-1] + gt_ignore.shape[1:])
                 ignored = matched & np.take_along_axis(flags, np.maximum(matches, 0), axis=-1)
-            dt_area = (dt_boxes[:, 2] - dt_boxes[:, 0]) * (dt_boxes[:, 3] - dt_boxes[:, 1])
+            dt_area = dt_areas[d]
             outside = ((dt_area < lo) | (dt_area > hi))[:, None, :]  # (A, 1, D)
             ignored = ignored | (~matched & outside)
             store = per_class[k]

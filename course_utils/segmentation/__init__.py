@@ -4,10 +4,11 @@ Modules
 -------
 losses  per-pixel cross-entropy with class weights, Dice, the where/what loss,
         and the class map a segmenter's outputs stand for (notebook 25)
+masks   Mask R-CNN's mask targets (RoI Align of the instance masks), its
+        per-class mask loss, and pasting box-relative masks into the image
+        (notebook 27)
 
-Planned, each landing with its notebook: ``masks`` (mask cropping and
-resizing for Mask R-CNN's targets, pasting masks back into the image). The
-networks go to :mod:`course_utils.models`, the metrics to
+The networks go to :mod:`course_utils.models`, the metrics to
 :mod:`course_utils.metrics`, the semantic and instance views of the scenes to
 :mod:`course_utils.data`. Every public name is also importable from
 ``course_utils.segmentation`` itself.
@@ -15,8 +16,9 @@ networks go to :mod:`course_utils.models`, the metrics to
 
 from __future__ import annotations
 
-from . import losses
+from . import losses, masks
 
-__all__ = [*losses.__all__]
+__all__ = [*losses.__all__, *masks.__all__]
 
 from .losses import *  # noqa: F401,F403  (each module's __all__)
+from .masks import *  # noqa: F401,F403  (each module's __all__)

@@ -368,3 +368,93 @@ def test_detection_counts_edge_cases():
         metrics.detection_counts([nothing, nothing], [one])
     with pytest.raises(ValueError, match="iou_threshold must be <= 1"):
         metrics.detection_counts([nothing], [one], iou_threshold=2)
+
+
+def coco_segm_eval(ground_truth, predictions):
+    """pycocotools' mask evaluation of per-image dicts of binary masks (RLE-encoded here)."""
+    from pycocotools import mask as mask_utils
+
+    height, width = ground_truth[0]["masks"].shape[1:]
+    images = [{"id": i, "height": height, "width": width} for i in range(len(ground_truth))]
+    classes = sorted({int(c) for g in ground_truth for c in g["labels"]} | {int(c) for p in predictions for c in p["labels"]})
+
+    def rle(mask):
+        encoded = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+        encoded["counts"] = encoded["counts"].decode("ascii")
+        return encoded
+
+    annotations, results = [], []
+    for i, g in enumerate(ground_truth):
+        for mask, label in zip(g["masks"], g["labels"]):
+            r = rle(mask)
+            annotations.append({"id": len(annotations) + 1, "image_id": i, "category_id": int(label), "segmentation": r,
+                                "area": float(mask_utils.area(r)), "bbox": list(mask_utils.toBbox(r)), "iscrowd": 0})
+    for i, p in enumerate(predictions):
+        for mask, label, score in zip(p["masks"], p["labels"], p["scores"]):
+            results.append({"image_id": i, "category_id": int(label), "segmentation": rle(mask), "score": float(score)})
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO()
+        gt.dataset = {"images": images, "annotations": annotations, "categories": [{"id": c} for c in classes]}
+        gt.createIndex()
+        dt = gt.loadRes(results)
+        ev = COCOeval(gt, dt, "segm")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    return ev
+
+
+def random_mask_scene(n_images, seed, n_classes=3, size=32):
+    """Scenes' instance masks as ground truth; predictions are shifted, grown or shrunk copies plus false alarms."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    scenes = data.make_scenes(n_images, "val", seed=seed)
+    gt, pred = [], []
+    for t in scenes.targets:
+        masks, labels = t["masks"].astype(bool), t["labels"] % n_classes
+        gt.append({"masks": masks, "labels": labels})
+        out_masks, out_labels = [], []
+        for mask, label in zip(masks, labels):
+            for _ in range(int(rng.integers(0, 3))):
+                m = np.roll(mask, tuple(rng.integers(-3, 4, 2)), axis=(0, 1))
+                m = [ndimage.binary_dilation, ndimage.binary_erosion, lambda x: x][int(rng.integers(0, 3))](m)
+                out_masks.append(m)
+                out_labels.append(label if rng.random() < 0.8 else int(rng.integers(0, n_classes)))
+        for _ in range(int(rng.integers(0, 3))):  # false alarms
+            m = np.zeros(masks.shape[1:], bool)
+            y, x = rng.integers(0, masks.shape[1] - 10, 2)
+            m[y:y + int(rng.integers(2, 10)), x:x + int(rng.integers(2, 10))] = True
+            out_masks.append(m)
+            out_labels.append(int(rng.integers(0, n_classes)))
+        shape = (0,) + masks.shape[1:]
+        pred.append({"masks": np.array(out_masks).reshape((-1,) + masks.shape[1:]) if out_masks else np.zeros(shape, bool),
+                     "labels": np.array(out_labels, dtype=np.int64), "scores": rng.random(len(out_labels))})
+    return gt, pred
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_mask_evaluation_equals_pycocotools_segm(seed):
+    gt, pred = random_mask_scene(n_images=[3, 20, 40][seed % 3], seed=seed, n_classes=[1, 3, 10][seed % 3])
+    ours = metrics.evaluate_detections(pred, gt, iou_type="segm",
+                                       area_ranges={"all": (0, 1e10), "small": (0, 100), "medium": (100, 300),
+                                                    "large": (300, 1e10)})
+    ev = coco_segm_eval(gt, pred)
+    ev.params.areaRng = [[0, 1e10], [0, 100], [100, 300], [300, 1e10]]
+    with contextlib.redirect_stdout(io.StringIO()):
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    np.testing.assert_allclose([ours[k] for k in metrics.COCO_STAT_NAMES], ev.stats, rtol=0, atol=1e-9)
+
+
+def test_mask_iou_by_hand():
+    a = np.zeros((2, 4, 4), bool)
+    a[0, :2, :2] = True  # 4 pixels
+    b = np.zeros((3, 4, 4), bool)
+    b[0, :2, :1] = True  # 2 pixels inside a[0]
+    b[1, 2:, 2:] = True  # disjoint
+    iou = metrics.mask_iou(a, b)
+    np.testing.assert_array_equal(iou, [[0.5, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    with pytest.raises(ValueError, match="same"):
+        metrics.mask_iou(a, np.zeros((1, 5, 4), bool))
