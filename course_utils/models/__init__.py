@@ -15,18 +15,20 @@ ssd        a small SSD on three feature maps (notebook 23)
 centers    an anchor-free centre-based detector with one-to-many and one-to-one heads (notebook 24)
 segmentation  FCN, U-Net and SegNet on one encoder, with plain or where/what heads (notebook 25)
 deeplab    ASPP (torchvision's layout), PSP's pyramid pooling, a small DeepLabv3+ (notebook 26)
+mask_rcnn  a mask branch beside notebook 21's Faster R-CNN (notebook 27)
 
-Parts 6-7 will add Mask R-CNN's mask head and ``transformers`` (ViT, DETR) here.
+Part 7 will add ``transformers`` (ViT, DETR) here.
 Every public name is also importable from ``course_utils.models`` itself.
 """
 
 from __future__ import annotations
 
-from . import counting, blocks, classic, small, transfer, detection, two_stage, production, yolo, ssd, centers, segmentation, deeplab
+from . import counting, blocks, classic, small, transfer, detection, two_stage, production, yolo, ssd, centers, segmentation, deeplab, mask_rcnn
 
 __all__ = [*counting.__all__, *blocks.__all__, *classic.__all__, *small.__all__, *transfer.__all__, *detection.__all__,
            *two_stage.__all__, *production.__all__, *yolo.__all__, *ssd.__all__, *centers.__all__,
-           *segmentation.__all__, *deeplab.__all__]
+           *segmentation.__all__, *deeplab.__all__,
+           *mask_rcnn.__all__]
 
 from .counting import *  # noqa: F401,F403  (each module's __all__)
 from .blocks import *  # noqa: F401,F403  (each module's __all__)
@@ -41,3 +43,4 @@ from .ssd import *  # noqa: F401,F403  (each module's __all__)
 from .centers import *  # noqa: F401,F403  (each module's __all__)
 from .segmentation import *  # noqa: F401,F403  (each module's __all__)
 from .deeplab import *  # noqa: F401,F403  (each module's __all__)
+from .mask_rcnn import *  # noqa: F401,F403  (each module's __all__)
