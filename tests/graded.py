@@ -38,3 +38,28 @@ def grade(prelude, answer_source, graded_source):
     except Exception as error:  # noqa: BLE001 - any error fails a graded cell in nbgrader, as here
         return error
     return None
+
+
+def exercise_tests(notebook, prelude, exercises):
+    """The two tests of one notebook's exercises, to assign at module level in a test file.
+
+    ``exercises`` is a list of ``(grade_id, {description: wrong answer source})``;
+    the graded cell of ``grade_id`` is ``grade_id + "_test"``.
+    """
+    import pytest
+
+    cells = exercise_cells(notebook)
+    wrong = dict(exercises)
+
+    @pytest.mark.parametrize("grade_id", list(wrong))
+    def test_solution_passes_and_stub_fails(grade_id):
+        answer, graded = cells[grade_id], cells[grade_id + "_test"]
+        assert grade(prelude, answer, graded) is None
+        assert grade(prelude, stub(answer), graded) is not None
+
+    @pytest.mark.parametrize("grade_id, description", [(g, d) for g, answers in exercises for d in answers])
+    def test_wrong_answers_fail(grade_id, description):
+        graded = cells[grade_id + "_test"]
+        assert grade(prelude, wrong[grade_id][description], graded) is not None, f"accepted: {description}"
+
+    return test_solution_passes_and_stub_fails, test_wrong_answers_fail

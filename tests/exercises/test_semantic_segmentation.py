@@ -1,10 +1,7 @@
 """Notebook 25's graded cells accept the solution and reject the stub and plausible wrong answers."""
 
-import pytest
+from graded import exercise_tests
 
-from graded import exercise_cells, grade, stub
-
-CELLS = exercise_cells("6_segmentation/25_semantic_segmentation.ipynb")
 PRELUDE = """
 import numpy as np
 import torch
@@ -89,15 +86,5 @@ def all_background_scores(counts):
 
 EXERCISES = [("semantic_mean_iou", MEAN_IOU_WRONG), ("semantic_lazy_segmenter", LAZY_WRONG)]
 
-
-@pytest.mark.parametrize("grade_id", [e[0] for e in EXERCISES])
-def test_solution_passes_and_stub_fails(grade_id):
-    answer, graded = CELLS[grade_id], CELLS[grade_id + "_test"]
-    assert grade(PRELUDE, answer, graded) is None
-    assert grade(PRELUDE, stub(answer), graded) is not None
-
-
-@pytest.mark.parametrize("grade_id, wrong", [(g, w) for g, answers in EXERCISES for w in answers])
-def test_wrong_answers_fail(grade_id, wrong):
-    answers = dict(EXERCISES)[grade_id]
-    assert grade(PRELUDE, answers[wrong], CELLS[grade_id + "_test"]) is not None, f"accepted: {wrong}"
+test_solution_passes_and_stub_fails, test_wrong_answers_fail = exercise_tests(
+    "6_segmentation/25_semantic_segmentation.ipynb", PRELUDE, EXERCISES)
