@@ -48,6 +48,7 @@ __all__ = [
     "split_metric",
     "make_loader",
     "fit",
+    "fit_one_cycle",
     "evaluate",
     "predict",
     "ms_per_image",
@@ -622,6 +623,41 @@ def fit(model, train, optimizer, *, epochs=None, time_budget_s=None, loss_fn=Non
         if bar is not None:
             bar.close()
     return history
+
+
+def fit_one_cycle(model, loader, max_lr, loss_fn="model", weight_decay=1e-4, pct_start=0.1, progress=True):
+    """One pass over ``loader`` with AdamW and a one-cycle learning rate stepped every batch.
+
+    The recipe of the detectors and segmenters of Parts 5 and 6, trained on
+    fresh scenes (:func:`course_utils.data.fresh_scene_loader`): the rate
+    warms up over the first ``pct_start`` of the steps to ``max_lr``, then
+    anneals to almost zero. Only parameters that require gradients are
+    optimized, so a frozen part of the model stays as it is.
+
+    Parameters
+    ----------
+    model : nn.Module
+    loader : DataLoader
+        One optimizer step per batch.
+    max_lr, weight_decay, pct_start : float
+    loss_fn : "model" or callable
+        As in :func:`fit`.
+    progress : bool
+
+    Returns
+    -------
+    History
+        ``history["seconds"][-1]`` is the training time.
+    """
+    check_module(model)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    if not trainable:
+        raise ValueError("model has no parameter that requires gradients")
+    steps = len(loader)
+    optimizer = torch.optim.AdamW(trainable, lr=max_lr, weight_decay=weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=steps, pct_start=pct_start)
+    return fit(model, loader, optimizer, epochs=1, loss_fn=loss_fn, metric=None, scheduler=schedule,
+               scheduler_step="step", progress=progress)
 
 
 def evaluate(model, data, loss_fn=None, metric="accuracy", batch_size=256, *, device=None,

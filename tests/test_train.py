@@ -467,3 +467,20 @@ def test_ms_per_image_times_the_model_and_slices_extra_inputs():
         ms_per_image(Recorder(), images, tag=["a"])
     with pytest.raises(TypeError, match="images must be a non-empty tensor"):
         ms_per_image(Recorder(), [1, 2])
+
+
+def test_fit_one_cycle_trains_only_what_requires_gradients():
+    import torch
+    from course_utils.train import fit_one_cycle, make_loader
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    model[0].weight.requires_grad_(False)
+    frozen = model[0].weight.clone()
+    x, y = torch.randn(40, 3), torch.randint(0, 2, (40,))
+    loader = make_loader(x, y, batch_size=8)
+    history = fit_one_cycle(model, loader, 1e-2, torch.nn.functional.cross_entropy, progress=False)
+    assert len(history["step_loss"]) == len(loader) == 5
+    assert torch.equal(model[0].weight, frozen) and history["seconds"][-1] > 0
+    with pytest.raises(ValueError, match="requires gradients"):
+        fit_one_cycle(torch.nn.Linear(1, 1).requires_grad_(False), loader, 1e-2, torch.nn.functional.mse_loss)

@@ -68,6 +68,7 @@ __all__ = [
     "SceneDataset",
     "detection_collate",
     "segmentation_collate",
+    "fresh_scene_loader",
 ]
 
 
@@ -829,3 +830,36 @@ def segmentation_collate(batch):
         return torch.zeros(0), torch.zeros(0, dtype=torch.int64)
     images, maps = zip(*batch)
     return torch.stack(images), torch.stack(maps)
+
+
+def fresh_scene_loader(steps, batch_size, view="detection", label_offset=0, split="train", seed=0, **settings):
+    """Batches of scenes never seen before, ``steps`` of them: one new scene per example, no epochs.
+
+    The training data of Parts 5 and 6: a :class:`SceneStream` of
+    ``steps * batch_size`` scenes in a :class:`SceneDataset` view, in order
+    (scene ``i`` is a function of the seed and ``i``, so the batches are the
+    same on every run).
+
+    Parameters
+    ----------
+    steps, batch_size : int
+    view : {"detection", "instance", "semantic"}
+    label_offset : int
+        See :class:`SceneDataset` (1 for torchvision's detectors).
+    split : str
+    seed : int
+    **settings
+        Scene settings that override the preset (e.g. ``scale=(0.5, 0.9)``).
+
+    Returns
+    -------
+    torch.utils.data.DataLoader
+        With the view's collate function; ``len(loader) == steps``.
+    """
+    import torch
+
+    steps = check_int(steps, "steps", minimum=1)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    scenes = SceneDataset(SceneStream(split, length=steps * batch_size, seed=seed, **settings), view=view,
+                          label_offset=label_offset)
+    return torch.utils.data.DataLoader(scenes, batch_size=batch_size, collate_fn=scenes.collate_fn)

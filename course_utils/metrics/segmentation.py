@@ -242,7 +242,7 @@ def evaluate_segmenter(model, images, class_maps, kind="where_what", n_classes=1
         raise ValueError("images must be an (N, 1, H, W) tensor")
     if not isinstance(class_maps, torch.Tensor) or class_maps.shape != images.shape[:1] + images.shape[2:]:
         raise ValueError(f"class_maps must be an (N, H, W) tensor matching images {tuple(images.shape)}")
-    with eval_mode(model), torch.no_grad():
+    with eval_mode(model):  # eval mode, no gradients
         predicted = torch.cat([predicted_classes(model(images[i:i + batch_size]), kind)
                                for i in range(0, len(images), batch_size)])
     matrix = confusion_matrix(predicted, class_maps, n_classes + 1, ignore_index=ignore_index)

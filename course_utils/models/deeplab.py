@@ -24,6 +24,7 @@ from torch.nn import functional as F
 
 from .._checks import check_choice, check_int
 from .blocks import VGGBlock
+from .segmentation import check_gray_batch
 
 __all__ = ["ASPP", "PyramidPooling", "DeepLab", "CONTEXT_MODULES"]
 
@@ -166,10 +167,7 @@ class DeepLab(nn.Module):
         return model
 
     def forward(self, images):
-        if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1] != 1:
-            raise ValueError("images must be (N, 1, H, W)")
-        if images.shape[2] % 8 or images.shape[3] % 8:
-            raise ValueError(f"image height and width must be multiples of 8, got {tuple(images.shape[2:])}")
+        check_gray_batch(images)
         x2 = self.block1((images - self.mean) / self.std)
         x8 = self.context(self.block3(self.block2(x2)))
         joined = torch.cat([F.interpolate(x8, size=x2.shape[2:], mode="bilinear", align_corners=False),

@@ -49,6 +49,15 @@ def _conv(in_channels, out_channels, batch_norm=True, dilation=1):
     return nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, padding=dilation, dilation=dilation), nn.ReLU())
 
 
+def check_gray_batch(images, multiple=8):
+    """Check a batch of gray images (N, 1, H, W) whose sides are multiples of ``multiple`` (the deepest stride)."""
+    if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1] != 1:
+        raise ValueError(f"images must be (N, 1, H, W), got "
+                         f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}")
+    if images.shape[2] % multiple or images.shape[3] % multiple:
+        raise ValueError(f"image height and width must be multiples of {multiple}, got {tuple(images.shape[2:])}")
+
+
 def _check_widths(widths):
     widths = tuple(widths)
     if len(widths) != 4 or not all(isinstance(w, int) and w >= 1 for w in widths):
@@ -88,13 +97,6 @@ class _Segmenter(nn.Module):
         self.head = check_choice(head, "head", _HEADS)
         self.encoder = _Encoder(self.widths)
 
-    def _check_images(self, images):
-        if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1] != 1:
-            raise ValueError(f"images must be (N, 1, H, W), got "
-                             f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}")
-        if images.shape[2] % 8 or images.shape[3] % 8:
-            raise ValueError(f"image height and width must be multiples of 8, got {tuple(images.shape[2:])}")
-
     def _make_heads(self, fine_channels, coarse_channels):
         if self.head == "plain":
             self.classes = nn.Conv2d(fine_channels, 1 + self.n_classes, 1)
@@ -130,7 +132,7 @@ class UNet(_Segmenter):
         self._make_heads(a, c)
 
     def forward(self, images):
-        self._check_images(images)
+        check_gray_batch(images)
         x1, x2, x4, x8 = self.encoder(images)
         y4 = self.decode4(torch.cat([self.up4(x8), x4], dim=1))
         y2 = self.decode2(torch.cat([self.up2(y4), x2], dim=1))
@@ -156,7 +158,7 @@ class SegNet(_Segmenter):
         self._make_heads(a, c)
 
     def forward(self, images):
-        self._check_images(images)
+        check_gray_batch(images)
         (x1, x2, x4, x8), (i1, i2, i4) = self.encoder(images, return_indices=True)
         y4 = self.decode4(max_unpool(self.narrow8(x8), i4, x4.shape[2:]))
         y2 = self.decode2(max_unpool(self.narrow4(y4), i2, x2.shape[2:]))
@@ -224,7 +226,7 @@ class FCN(_Segmenter):
             self.what = nn.Sequential(_conv(c, c), nn.Conv2d(c, self.n_classes, 1))
 
     def forward(self, images):
-        self._check_images(images)
+        check_gray_batch(images)
         x1, x2, x4, x8 = self.encoder(images)
         scores = self.score8(x8)
         if self.skips:

@@ -283,3 +283,15 @@ def test_noisy_detections_quality_follows_jitter(scenes):
         assert np.all(d["boxes"][:, 2:] >= d["boxes"][:, :2])
     with pytest.raises(ValueError, match="wrong_class must be <= 1"):
         detection.noisy_detections(scenes.targets, 64, wrong_class=2)
+
+
+def test_fresh_scene_loader_serves_the_stream_in_order():
+    import torch
+
+    loader = data.fresh_scene_loader(3, 4, view="semantic", seed=5, scale=(0.3, 0.4))
+    assert len(loader) == 3
+    stream = data.SceneDataset(data.SceneStream("train", length=12, seed=5, scale=(0.3, 0.4)), view="semantic")
+    batches = list(loader)
+    assert torch.equal(batches[1][0][2], stream[6][0]) and torch.equal(batches[2][1][3], stream[11][1])
+    images, targets = next(iter(data.fresh_scene_loader(1, 2, label_offset=1)))
+    assert images.shape == (2, 1, 64, 64) and all(t["labels"].min() >= 1 for t in targets)
