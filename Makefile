@@ -18,7 +18,7 @@ OFFLINE := PYTHONPATH=$(CURDIR)/tests/offline COURSE_OFFLINE=1
 SHARE   := OMP_WAIT_POLICY=PASSIVE
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lab test test-unit test-notebooks test-seeds test-grading test-portable student notebooks clean lock
+.PHONY: setup lab reset test test-unit test-notebooks test-seeds test-grading test-portable student notebooks clean lock
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -46,8 +46,11 @@ lock: | $(PY)
 # JupyterLab refuses to run as root unless told; containers often run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-lab: setup
-	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) notebooks/00_start_here.ipynb
+# A learner works in student/ (solutions removed); `make student` refreshes the
+# copies there without ever overwriting one the learner has edited. The
+# instructor notebooks, solutions included, stay in notebooks/.
+lab: student
+	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) student/00_start_here.ipynb
 
 # Unit tests, exercise structure and the nbgrader round trip of Part 1 (two
 # workers), then every notebook once under nbval in strict mode, one at a
@@ -95,6 +98,12 @@ test-portable: setup
 # Learner copies (solutions removed) in student/; never overwrites your work.
 student: setup
 	$(PY) -m course_utils.exercises --source notebooks --target student
+
+# A fresh student copy of one notebook: `make reset NB=10` (or NB=10_optimizers);
+# the replaced copy is kept in student/.replaced/.
+reset: setup
+	@test -n "$(NB)" || { echo "say which notebook: make reset NB=10_optimizers"; exit 2; }
+	$(PY) -m course_utils.exercises --reset "$(NB)"
 
 # Re-run every notebook top to bottom and save its outputs (after editing one).
 notebooks: setup

@@ -10,7 +10,8 @@ optionally ``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS``.
 of every notebook with nbgrader's own preprocessors, run standalone (no
 gradebook database): solutions become ``raise NotImplementedError()``, hidden
 tests and outputs are removed, graded cells are locked.  A copy the learner has
-edited is never overwritten.
+edited is never overwritten; ``make reset NB=<name>`` (``reset_student_copy``)
+sets one aside and writes a fresh copy in its place.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
     "forbid",
     "student_version",
     "write_student_copies",
+    "reset_student_copy",
     "graded_cells",
     "solution_cells",
     "find_notebooks",
@@ -180,12 +182,93 @@ def write_student_copies(source="notebooks", target="student", *, verbose=True) 
     return report
 
 
+#: Where ``reset_student_copy`` keeps the copies it replaces, inside the target folder.
+BACKUP_DIR = ".replaced"
+
+
+def _find_one_notebook(source: Path, name: str) -> Path:
+    """The notebook under ``source`` that ``name`` designates (a path, a file name, a stem or its number)."""
+    notebooks = find_notebooks(source)
+    wanted = name.strip().removesuffix(".ipynb")
+    exact = [p for p in notebooks if p.relative_to(source).as_posix().removesuffix(".ipynb") == wanted]
+    if exact:
+        return exact[0]
+    matches = [p for p in notebooks if p.stem == wanted or p.stem.split("_")[0] == wanted]
+    if len(matches) != 1:
+        known = ", ".join(p.stem for p in notebooks)
+        found = "no notebook" if not matches else f"{len(matches)} notebooks"
+        raise ValueError(f"notebook must name one notebook (a path, a name such as 10_optimizers, or its "
+                         f"number such as 10); {name!r} matches {found}. Known: {known}")
+    return matches[0]
+
+
+def reset_student_copy(notebook, source="notebooks", target="student", *, verbose=True) -> dict:
+    """Replace a learner's copy of one notebook with a fresh student copy.
+
+    The replaced copy is not deleted: it moves to ``<target>/.replaced/`` with
+    the time in its name, so that a reset by mistake loses nothing.
+
+    Parameters
+    ----------
+    notebook : str
+        Which notebook: a path relative to ``source`` (``3_training/10_optimizers.ipynb``),
+        a file name or stem (``10_optimizers``), or its number (``10``).
+    source, target : str or Path
+        The instructor notebooks and the folder of student copies.
+
+    Returns
+    -------
+    dict
+        ``{"written": relative path, "replaced": path of the set-aside copy or None}``.
+    """
+    import time
+
+    import nbformat
+
+    if not isinstance(notebook, str) or not notebook.strip():
+        raise ValueError(f"notebook must be a non-empty name or path, got {notebook!r}")
+    source, target = Path(source), Path(target)
+    if not source.is_dir():
+        raise ValueError(f"source must be an existing folder of notebooks, got {str(source)!r}")
+    path = _find_one_notebook(source, notebook)
+    rel = path.relative_to(source).as_posix()
+    out = target / rel
+    replaced = None
+    if out.exists():
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        replaced = target / BACKUP_DIR / f"{path.stem}-{stamp}.ipynb"
+        count = 1
+        while replaced.exists():  # two resets within one second keep both copies
+            count += 1
+            replaced = target / BACKUP_DIR / f"{path.stem}-{stamp}-{count}.ipynb"
+        replaced.parent.mkdir(parents=True, exist_ok=True)
+        out.replace(replaced)
+    new_text = nbformat.writes(student_version(nbformat.read(path, as_version=4))) + "\n"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(new_text, encoding="utf-8")
+    manifest_path = target / MANIFEST_NAME
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    manifest[rel] = _digest(new_text)
+    manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    if verbose:
+        print(f"fresh copy: {out}")
+        if replaced is not None:
+            print(f"your previous copy is kept as {replaced}")
+    return {"written": rel, "replaced": None if replaced is None else str(replaced)}
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Write student copies of the course notebooks.")
     parser.add_argument("--source", default="notebooks", help="folder of instructor notebooks")
     parser.add_argument("--target", default="student", help="folder for the student copies")
+    parser.add_argument("--reset", metavar="NOTEBOOK",
+                        help="replace your copy of this notebook (name, path or number) with a fresh one; "
+                             "the old copy is kept in <target>/.replaced/")
     args = parser.parse_args(argv)
-    write_student_copies(args.source, args.target)
+    if args.reset:
+        reset_student_copy(args.reset, args.source, args.target)
+    else:
+        write_student_copies(args.source, args.target)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from course_utils.exercises import (
     graded_cells,
     solution_cells,
     student_version,
+    reset_student_copy,
     write_student_copies,
 )
 
@@ -103,6 +104,39 @@ def test_student_copies_never_overwrite_learner_work(tmp_path):
     kept = write_student_copies(source, target, verbose=False)
     assert kept["kept"] == ["a.ipynb"]
     assert (target / "a.ipynb").read_text() == edited
+
+
+def test_reset_gives_a_fresh_copy_and_keeps_the_old_one(tmp_path):
+    source = tmp_path / "notebooks"
+    (source / "3_part").mkdir(parents=True)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    answer = nbformat.v4.new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION")
+    answer.metadata["nbgrader"] = {"grade": False, "grade_id": "f", "locked": False,
+                                   "schema_version": 3, "solution": True, "task": False}
+    nb.cells = [answer]
+    nbformat.write(nb, source / "3_part" / "10_topic.ipynb")
+    nbformat.write(nb, source / "11_other.ipynb")
+    target = tmp_path / "student"
+    write_student_copies(source, target, verbose=False)
+    copy = target / "3_part" / "10_topic.ipynb"
+    fresh = copy.read_text()
+    copy.write_text(fresh.replace("raise NotImplementedError()", "return 2"))
+
+    # By number, by name or by path: each finds the same notebook.
+    for name in ("10", "10_topic", "3_part/10_topic.ipynb"):
+        report = reset_student_copy(name, source, target, verbose=False)
+        assert report["written"] == "3_part/10_topic.ipynb"
+        assert copy.read_text() == fresh
+    kept = sorted((target / ".replaced").glob("10_topic-*.ipynb"))
+    assert len(kept) == 3 and any("return 2" in k.read_text() for k in kept), "the learner's copy must be kept, not deleted"
+    # The fresh copy counts as untouched: the next refresh may update it.
+    assert write_student_copies(source, target, verbose=False)["unchanged"] == ["11_other.ipynb",
+                                                                              "3_part/10_topic.ipynb"]
+    with pytest.raises(ValueError, match="notebook must name one notebook"):
+        reset_student_copy("99", source, target, verbose=False)
+    with pytest.raises(ValueError, match="notebook must be"):
+        reset_student_copy("", source, target, verbose=False)
 
 
 def test_grade_ids_are_unique_across_the_course():
