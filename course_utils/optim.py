@@ -15,10 +15,14 @@ float64, to 1e-6:
 * :class:`RMSProp` equals ``torch.optim.RMSprop(lr, alpha=beta, eps)``
   (eps added *outside* the square root, in both);
 * :class:`Adam` equals ``torch.optim.Adam`` (bias correction, eps outside
-  the square root of the corrected second moment, in both).
+  the square root of the corrected second moment, in both);
+* :class:`Nesterov` equals ``torch.optim.SGD(lr, momentum=beta, nesterov=True)``;
+* :class:`AdamW` equals ``torch.optim.AdamW(lr, weight_decay=wd)``; with
+  ``decoupled=False`` (Adam + L2) it equals ``torch.optim.Adam(lr, weight_decay=wd)``.
 
 The schedules equal torch's ``StepLR``, ``ExponentialLR``,
-``CosineAnnealingLR`` and a ``LambdaLR`` with ``1 / (1 + k t)``.
+``CosineAnnealingLR``, ``OneCycleLR`` (:func:`one_cycle`) and a ``LambdaLR`` with
+``1 / (1 + k t)``.
 The test functions (an ill-conditioned quadratic and Rosenbrock's) are used
 by notebook 10; their trajectory plots live in :mod:`course_utils.viz.trajectories`.
 """
@@ -37,11 +41,14 @@ __all__ = [
     "Momentum",
     "RMSProp",
     "Adam",
+    "Nesterov",
+    "AdamW",
     "ewma",
     "step_decay",
     "exponential_decay",
     "inverse_time_decay",
     "cosine_decay",
+    "one_cycle",
     "quadratic",
     "rosenbrock",
     "run_optimizer",
@@ -164,6 +171,72 @@ class Adam(Optimizer):
         p -= self.lr * v_hat / (np.sqrt(s_hat) + self.eps)
 
 
+class Nesterov(Optimizer):
+    """Nesterov momentum, in the classical (torch) form.
+
+    Plain momentum takes the gradient at ``w`` and then adds the velocity.
+    Nesterov's method looks ahead: it takes the gradient where the velocity
+    is about to carry the weights, ``w - lr beta V``, which corrects an
+    overshoot one step earlier. Written in the shifted variable (Sutskever
+    et al., 2013), as torch does, the gradient is taken at the current
+    weights and the step uses the velocity *after* this step's update::
+
+        V = beta V + g,    w <- w - lr (g + beta V)
+
+    Parameters
+    ----------
+    lr : float > 0
+    beta : float in [0, 1)
+        The momentum coefficient (torch's ``momentum``).
+    """
+
+    def __init__(self, lr, beta=0.9):
+        super().__init__(lr)
+        self.beta = check_number(beta, "beta", minimum=0.0, maximum=1.0)
+        if self.beta == 1:
+            raise ValueError("beta must be < 1, got 1.0")
+
+    def _init_state(self, p):
+        return {"V": np.zeros_like(p)}
+
+    def _update(self, p, g, state):
+        state["V"] = self.beta * state["V"] + g
+        p -= self.lr * (g + self.beta * state["V"])
+
+
+class AdamW(Adam):
+    """Adam with weight decay: decoupled (AdamW) or as an L2 term in the gradient.
+
+    ``decoupled=True`` (Loshchilov & Hutter, 2019): ``w <- (1 - lr wd) w``,
+    then the Adam step of the loss gradient. Every weight shrinks by the same
+    factor per step.
+    ``decoupled=False`` (Adam + L2): the decay enters the gradient,
+    ``g <- g + wd w``, before the averages. The decay term then goes through
+    the division by ``sqrt(S_hat) + eps`` like the rest of the gradient:
+    weights with large gradients are decayed less, weights with small ones more.
+
+    Parameters
+    ----------
+    lr, beta1, beta2, eps : see :class:`Adam`
+    weight_decay : float >= 0
+    decoupled : bool
+    """
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2, decoupled=True):
+        super().__init__(lr, beta1, beta2, eps)
+        self.weight_decay = check_number(weight_decay, "weight_decay", minimum=0.0)
+        if not isinstance(decoupled, bool):
+            raise TypeError(f"decoupled must be True or False, got {decoupled!r}")
+        self.decoupled = decoupled
+
+    def _update(self, p, g, state):
+        if self.decoupled:
+            p *= 1 - self.lr * self.weight_decay
+        else:
+            g = g + self.weight_decay * p
+        super()._update(p, g, state)
+
+
 def ewma(values, beta, bias_correction=False):
     """Exponentially weighted moving average ``v_t = beta v_{t-1} + (1 - beta) x_t``, ``v_0 = 0``.
 
@@ -225,6 +298,55 @@ def cosine_decay(lr0, t, total, lr_min=0.0):
     total = check_int(total, "total", minimum=1)
     lr_min = check_number(lr_min, "lr_min", minimum=0.0)
     return lr_min + (lr0 - lr_min) * (1 + math.cos(math.pi * min(t, total) / total)) / 2
+
+
+def one_cycle(max_lr, t, total, pct_start=0.3, div_factor=25.0, final_div_factor=1e4, anneal="cos"):
+    """The one-cycle schedule (Smith & Topin, 2019) at step ``t`` of ``total``.
+
+    Warm-up: from ``max_lr / div_factor`` up to ``max_lr`` over the first
+    ``pct_start`` of the steps; then down to ``max_lr / div_factor /
+    final_div_factor`` at the last step (``t = total - 1``). Each phase is
+    half a cosine (or a straight line with ``anneal="linear"``). The phase
+    boundary sits at step ``pct_start * total - 1``, as in torch's
+    ``OneCycleLR`` (which this equals, stepped once per batch, without its
+    momentum cycling).
+
+    Parameters
+    ----------
+    max_lr : float > 0
+    t : int in [0, total - 1]
+    total : int >= 2
+        Number of steps (batches) of the whole run.
+    pct_start : float in (0, 1)
+        Share of the steps spent warming up; ``pct_start * total`` must be > 1.
+    div_factor, final_div_factor : float >= 1
+    anneal : {"cos", "linear"}
+
+    Returns
+    -------
+    float
+    """
+    max_lr = check_number(max_lr, "max_lr", minimum=0.0, strict_minimum=True)
+    total = check_int(total, "total", minimum=2)
+    t = check_int(t, "t", minimum=0, maximum=total - 1)
+    pct_start = check_number(pct_start, "pct_start", minimum=0.0, maximum=1.0, strict_minimum=True)
+    if pct_start == 1 or pct_start * total <= 1:
+        raise ValueError(f"pct_start must be < 1 with pct_start * total > 1 (a warm-up of more than one step), "
+                         f"got pct_start {pct_start} with total {total}")
+    div_factor = check_number(div_factor, "div_factor", minimum=1.0)
+    final_div_factor = check_number(final_div_factor, "final_div_factor", minimum=1.0)
+    if anneal not in ("cos", "linear"):
+        raise ValueError(f"anneal must be 'cos' or 'linear', got {anneal!r}")
+    initial = max_lr / div_factor
+    lowest = initial / final_div_factor
+    peak = pct_start * total - 1.0   # the step where the rate reaches max_lr
+    if t <= peak:
+        start, end, fraction = initial, max_lr, t / peak
+    else:
+        start, end, fraction = max_lr, lowest, (t - peak) / (total - 1 - peak)
+    if anneal == "linear":
+        return start + (end - start) * fraction
+    return end + (start - end) * (1 + math.cos(math.pi * fraction)) / 2
 
 
 def quadratic(p, a=1.0, b=20.0):

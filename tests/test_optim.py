@@ -58,6 +58,73 @@ def test_parity_with_torch():
             assert diff < TOL, f"{name} seed {seed}: max abs difference {diff:.2e}"
 
 
+def test_nesterov_and_adamw_parity_with_torch_over_many_steps():
+    """Nesterov vs SGD(nesterov=True); AdamW vs AdamW; AdamW(decoupled=False) vs Adam(weight_decay)."""
+    for seed in range(10):
+        rng = np.random.default_rng(200 + seed)
+        lr, beta = float(rng.uniform(0.001, 0.05)), float(rng.uniform(0.0, 0.99))
+        b1, b2 = float(rng.uniform(0.5, 0.95)), float(rng.uniform(0.9, 0.9999))
+        wd = float(rng.choice([0.0, rng.uniform(0.001, 0.1), rng.uniform(1.0, 5.0)]))
+        cases = {
+            "Nesterov": (optim.Nesterov(lr, beta),
+                         lambda p: torch.optim.SGD(p, lr=lr, momentum=max(beta, 1e-12), nesterov=True)),
+            "AdamW": (optim.AdamW(lr, b1, b2, eps=1e-8, weight_decay=wd),
+                      lambda p: torch.optim.AdamW(p, lr=lr, betas=(b1, b2), eps=1e-8, weight_decay=wd)),
+            "Adam + L2": (optim.AdamW(lr, b1, b2, eps=1e-8, weight_decay=wd, decoupled=False),
+                          lambda p: torch.optim.Adam(p, lr=lr, betas=(b1, b2), eps=1e-8, weight_decay=wd)),
+        }
+        if beta == 0.0:  # torch refuses nesterov without momentum
+            del cases["Nesterov"]
+        for name, (ours, theirs) in cases.items():
+            diff = race(ours, theirs, seed, steps=500)
+            assert diff < TOL, f"{name} seed {seed}: max abs difference {diff:.2e}"
+
+
+def test_nesterov_and_weight_decay_edge_cases():
+    # beta 0: Nesterov is plain gradient descent; weight decay 0: AdamW and Adam + L2 are Adam
+    for make_a, make_b in [(lambda: optim.Nesterov(0.03, 0.0), lambda: optim.SGD(0.03)),
+                           (lambda: optim.AdamW(0.01, weight_decay=0.0), lambda: optim.Adam(0.01)),
+                           (lambda: optim.AdamW(0.01, weight_decay=0.0, decoupled=False), lambda: optim.Adam(0.01))]:
+        a, b = make_a(), make_b()
+        pa, pb = [np.ones(3)], [np.ones(3)]
+        rng = np.random.default_rng(0)
+        for _ in range(50):
+            g = rng.normal(size=3)
+            a.step(pa, [g])
+            b.step(pb, [g])
+        np.testing.assert_array_equal(pa[0], pb[0])
+    # Nesterov looks ahead: on the valley it differs from classical momentum at the second step
+    first = optim.run_optimizer(optim.Nesterov(0.01, 0.9), optim.quadratic, [2.0, 1.0], 2)[0]
+    second = optim.run_optimizer(optim.Momentum(0.01, 0.9, ewma=False), optim.quadratic, [2.0, 1.0], 2)[0]
+    assert np.abs(first - second).max() > 1e-3
+    # with a zero loss gradient, AdamW shrinks every weight by (1 - lr wd) per step
+    opt, w = optim.AdamW(0.1, weight_decay=0.5), [np.array([3.0, -0.01, 1e5])]
+    for _ in range(10):
+        opt.step(w, [np.zeros(3)])
+    np.testing.assert_allclose(w[0], np.array([3.0, -0.01, 1e5]) * 0.95**10, rtol=1e-12)
+
+
+def test_one_cycle_equals_torch():
+    for total, pct_start, anneal, div, final_div in [(100, 0.3, "cos", 25.0, 1e4), (37, 0.25, "cos", 10.0, 100.0),
+                                                     (500, 0.1, "linear", 25.0, 1e4), (7, 0.5, "cos", 2.0, 1.0),
+                                                     (4000, 0.05, "cos", 25.0, 1e4)]:
+        max_lr = 0.3
+        ours = [optim.one_cycle(max_lr, t, total, pct_start, div, final_div, anneal) for t in range(total)]
+        p = [torch.zeros(1, requires_grad=True)]
+        opt = torch.optim.SGD(p, lr=0.1)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr, total_steps=total, pct_start=pct_start,
+                                                    anneal_strategy=anneal, div_factor=div,
+                                                    final_div_factor=final_div, cycle_momentum=False)
+        theirs = []
+        for _ in range(total):
+            theirs.append(opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-15)
+        assert ours[0] == pytest.approx(max_lr / div) and 0.9 * max_lr < max(ours) <= max_lr
+        assert ours[-1] == pytest.approx(max_lr / div / final_div)
+
+
 def test_ewma_momentum_differs_from_torch_dampening_then_agrees():
     """torch seeds its buffer with g_1, ours with (1 - beta) g_1: the gap decays like beta^t."""
     beta, lr = 0.9, 0.01
@@ -183,3 +250,19 @@ def test_bad_arguments():
     with pytest.raises(TypeError, match="optimizer must be"):
         optim.run_optimizer(torch.optim.SGD, optim.quadratic, [1.0, 1.0], 3)
     assert math.isfinite(optim.inverse_time_decay(0.1, 1000))
+    with pytest.raises(ValueError, match="beta must be < 1"):
+        optim.Nesterov(0.1, beta=1.0)
+    with pytest.raises(ValueError, match="weight_decay must be >= 0"):
+        optim.AdamW(weight_decay=-1.0)
+    with pytest.raises(TypeError, match="decoupled must be True or False"):
+        optim.AdamW(decoupled="yes")
+    with pytest.raises(ValueError, match="t must be <= 9"):
+        optim.one_cycle(0.1, 10, 10)
+    with pytest.raises(ValueError, match="pct_start must be < 1"):
+        optim.one_cycle(0.1, 0, 10, pct_start=0.1)
+    with pytest.raises(ValueError, match="pct_start must be <= 1.0"):
+        optim.one_cycle(0.1, 0, 10, pct_start=1.5)
+    with pytest.raises(ValueError, match="anneal must be 'cos' or 'linear'"):
+        optim.one_cycle(0.1, 0, 10, anneal="step")
+    with pytest.raises(ValueError, match="total must be >= 2"):
+        optim.one_cycle(0.1, 0, 1)
