@@ -49,6 +49,7 @@ __all__ = [
     "make_loader",
     "fit",
     "fit_one_cycle",
+    "EarlyStopping",
     "evaluate",
     "predict",
     "ms_per_image",
@@ -447,7 +448,7 @@ def _set_train_mode(model):
 
 def fit(model, train, optimizer, *, epochs=None, time_budget_s=None, loss_fn=None, val=None,
         scheduler=None, scheduler_step="epoch", metric="accuracy", progress=True,
-        clip_grad_norm=None, on_step=None, device=None) -> History:
+        clip_grad_norm=None, on_step=None, device=None, on_epoch=None) -> History:
     """Train ``model`` with mini-batch gradient descent and return its history.
 
     Parameters
@@ -499,6 +500,10 @@ def fit(model, train, optimizer, *, epochs=None, time_budget_s=None, loss_fn=Non
         there) and every batch (tensors, and tensors inside lists, tuples and
         dicts) is moved there before the model sees it. Default: where the
         model already is (the CPU unless it was moved).
+    on_epoch : callable(model, history) -> bool, optional
+        Called at the end of every epoch, after validation, with the
+        history so far. If it returns True, training stops there (early
+        stopping: see :class:`EarlyStopping`).
 
     Returns
     -------
@@ -524,6 +529,8 @@ def fit(model, train, optimizer, *, epochs=None, time_budget_s=None, loss_fn=Non
     model_loss = isinstance(loss_fn, str)  # "model", the only string accepted
     if on_step is not None and not callable(on_step):
         raise TypeError(f"on_step must be callable(model, step, loss); got {type(on_step).__name__}")
+    if on_epoch is not None and not callable(on_epoch):
+        raise TypeError(f"on_epoch must be callable(model, history); got {type(on_epoch).__name__}")
     if clip_grad_norm is not None:
         clip_grad_norm = check_number(clip_grad_norm, "clip_grad_norm", minimum=0, strict_minimum=True)
     metric_fn = _check_metric(metric)
@@ -619,10 +626,76 @@ def fit(model, train, optimizer, *, epochs=None, time_budget_s=None, loss_fn=Non
             history["seconds"].append(elapsed)
             if time_budget_s is not None and elapsed >= time_budget_s:
                 break
+            if on_epoch is not None and on_epoch(model, history):
+                break
     finally:
         if bar is not None:
             bar.close()
     return history
+
+
+class EarlyStopping:
+    """Remember the weights of the best validation epoch; optionally stop when it is long past.
+
+    Pass it to :func:`fit` as ``on_epoch``. After every epoch it reads
+    ``history[monitor]`` (a validation key, so ``fit`` needs ``val``); when
+    the value is the best so far it copies the model's ``state_dict``. With
+    ``patience`` it stops training once that many epochs have passed without
+    a better value; without, training runs its full course and the best
+    epoch is only remembered. :meth:`restore` loads the remembered weights.
+    The validation data chose the epoch, so the validation score of that
+    epoch is an optimistic estimate: measure the restored model on test
+    data.
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+        History key to watch.
+    mode : {"min", "max"}, default "min"
+        Whether lower (``"val_loss"``) or higher (``"val_accuracy"``) is better.
+    patience : int, optional
+        Epochs without improvement before training stops.
+
+    Attributes
+    ----------
+    best_epoch : int or None
+        1-based epoch of the best value (None before the first epoch).
+    best_value : float or None
+    best_state : dict or None
+        A copy of the model's ``state_dict`` at ``best_epoch``.
+    """
+
+    def __init__(self, monitor="val_loss", mode="min", patience=None):
+        if not isinstance(monitor, str) or not monitor:
+            raise TypeError(f"monitor must be a history key such as 'val_loss'; got {monitor!r}")
+        self.monitor = monitor
+        self.mode = check_choice(mode, "mode", ("min", "max"))
+        self.patience = None if patience is None else check_int(patience, "patience", minimum=1)
+        self.best_epoch = self.best_value = self.best_state = None
+
+    def __call__(self, model, history) -> bool:
+        if self.monitor not in history or not history[self.monitor]:
+            raise KeyError(f"history has no {self.monitor!r} values; it has {sorted(history)} "
+                           f"(give fit validation data to watch a val_ key)")
+        value, epoch = float(history[self.monitor][-1]), len(history[self.monitor])
+        better = (self.best_value is None
+                  or (value < self.best_value if self.mode == "min" else value > self.best_value))
+        if better:
+            self.best_epoch, self.best_value = epoch, value
+            self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        return self.patience is not None and epoch - self.best_epoch >= self.patience
+
+    def restore(self, model):
+        """Load the weights of the best epoch into ``model``; returns ``model``."""
+        if self.best_state is None:
+            raise RuntimeError("no epoch recorded yet: pass this EarlyStopping to fit(on_epoch=...) first")
+        check_module(model)
+        model.load_state_dict(self.best_state)
+        return model
+
+    def __repr__(self):
+        return (f"EarlyStopping(monitor={self.monitor!r}, best_epoch={self.best_epoch}, "
+                f"best_value={self.best_value})")
 
 
 def fit_one_cycle(model, loader, max_lr, loss_fn="model", weight_decay=1e-4, pct_start=0.1, progress=True):

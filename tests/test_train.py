@@ -484,3 +484,60 @@ def test_fit_one_cycle_trains_only_what_requires_gradients():
     assert torch.equal(model[0].weight, frozen) and history["seconds"][-1] > 0
     with pytest.raises(ValueError, match="requires gradients"):
         fit_one_cycle(torch.nn.Linear(1, 1).requires_grad_(False), loader, 1e-2, torch.nn.functional.mse_loss)
+
+
+def test_early_stopping_remembers_the_best_epoch_without_changing_training():
+    x, y = _blobs()
+    xv, yv = _blobs(seed=1)
+    plain = _model()
+    reference = train.fit(plain, (x, y), torch.optim.SGD(plain.parameters(), lr=0.5), epochs=6,
+                          val=(xv, yv), progress=False)
+    model = _model()
+    stopper = train.EarlyStopping("val_loss")
+    history = train.fit(model, (x, y), torch.optim.SGD(model.parameters(), lr=0.5), epochs=6,
+                        val=(xv, yv), progress=False, on_epoch=stopper)
+    assert history["train_loss"] == reference["train_loss"] and history["val_loss"] == reference["val_loss"]
+    best = min(range(6), key=lambda i: history["val_loss"][i])
+    assert stopper.best_epoch == best + 1 and stopper.best_value == history["val_loss"][best]
+    # the restored weights give the best epoch's validation loss
+    restored = stopper.restore(_model(seed=5))
+    assert train.evaluate(restored, (xv, yv))["loss"] == pytest.approx(stopper.best_value, rel=1e-6)
+    # the copy is not a view of the trained model
+    with torch.no_grad():
+        model[0].weight.add_(1.0)
+    assert not torch.equal(stopper.best_state["0.weight"], model[0].weight)
+
+
+def test_early_stopping_patience_stops_training():
+    x, y = _blobs()
+    model = _model()
+    values = iter([1.0, 0.5, 0.7, 0.6, 0.9, 0.4, 0.3])
+    stopper = train.EarlyStopping("val_fake", mode="min", patience=3)
+
+    def on_epoch(m, history):
+        history.setdefault("val_fake", []).append(next(values))
+        return stopper(m, history)
+
+    history = train.fit(model, (x, y), torch.optim.SGD(model.parameters(), lr=0.1), epochs=7,
+                        progress=False, on_epoch=on_epoch)
+    assert history.epochs == 5 and stopper.best_epoch == 2 and stopper.best_value == 0.5
+    high = train.EarlyStopping("val_fake", mode="max")
+    for epoch, value in enumerate([0.1, 0.3, 0.2], start=1):
+        assert high(model, {"val_fake": [0.0] * (epoch - 1) + [value]}) is False
+    assert high.best_epoch == 2
+
+
+def test_early_stopping_checks_its_input():
+    with pytest.raises(ValueError, match="mode"):
+        train.EarlyStopping(mode="lowest")
+    with pytest.raises(ValueError, match="patience"):
+        train.EarlyStopping(patience=0)
+    with pytest.raises(KeyError, match="val_loss"):
+        train.EarlyStopping()(_model(), {"train_loss": [1.0]})
+    with pytest.raises(RuntimeError, match="on_epoch"):
+        train.EarlyStopping().restore(_model())
+    x, y = _blobs()
+    model = _model()
+    with pytest.raises(TypeError, match="on_epoch"):
+        train.fit(model, (x, y), torch.optim.SGD(model.parameters(), lr=0.1), epochs=1, progress=False,
+                  on_epoch="stop")
