@@ -127,3 +127,16 @@ def test_errors_name_the_argument():
     with pytest.raises(TypeError, match=r"frames\[0\]"):
         Animation([b"not a png"])
     plt.close("all")
+
+
+def test_palette_frames():
+    full, _, _ = _parabola()
+    small, _, _ = _parabola(colors=16)
+    again, _, _ = _parabola(colors=16)
+    assert small.frames == again.frames, "palette frames are deterministic"
+    assert all(f.startswith(b"\x89PNG\r\n\x1a\n") for f in small.frames)
+    assert sum(map(len, small.frames)) < sum(map(len, full.frames))
+    with pytest.raises(ValueError, match="colors must be >= 2"):
+        _parabola(colors=1)
+    with pytest.raises(TypeError, match="colors must be an integer"):
+        _parabola(colors=8.0)
