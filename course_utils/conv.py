@@ -7,7 +7,11 @@ the tests check them over many random cases:
 
 * :func:`conv2d` (both :func:`conv2d_loop` and :func:`conv2d_im2col`) equals
   ``torch.nn.functional.conv2d`` to 1e-5;
-* :func:`conv_transpose2d` equals ``F.conv_transpose2d``;
+* :func:`conv_transpose2d` and :func:`conv_transpose2d_by_zero_insertion`
+  (the same layer as zero insertion + an ordinary convolution) equal
+  ``F.conv_transpose2d``;
+* :func:`pixel_shuffle` and :func:`pixel_unshuffle` equal ``F.pixel_shuffle``
+  and ``F.pixel_unshuffle`` exactly;
 * :func:`max_pool2d`, :func:`avg_pool2d`, :func:`max_unpool2d` and
   :func:`upsample_nearest` equal ``F.max_pool2d`` (indices included),
   ``F.avg_pool2d``, ``F.max_unpool2d`` and ``F.interpolate(mode="nearest")``;
@@ -44,6 +48,12 @@ __all__ = [
     "conv2d",
     "conv_matrix",
     "conv_transpose2d",
+    "insert_zeros",
+    "transposed_weight_as_conv",
+    "conv_transpose2d_by_zero_insertion",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "icnr",
     "max_pool2d",
     "avg_pool2d",
     "max_unpool2d",
@@ -516,6 +526,193 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     if bias is not None:
         y += bias[:, None, None]
     return y
+
+
+def insert_zeros(x, stride):
+    """Spread the pixels of ``x`` apart: ``stride - 1`` zeros between neighbours.
+
+    The first step of a transposed convolution seen as an ordinary one
+    (:func:`conv_transpose2d_by_zero_insertion`). Unlike :func:`bed_of_nails`,
+    no zeros follow the last row and column.
+
+    Parameters
+    ----------
+    x : (N, C, H, W) array_like
+    stride : int or (int, int)
+        >= 1; 1 returns a copy of ``x``.
+
+    Returns
+    -------
+    (N, C, (H - 1)*sH + 1, (W - 1)*sW + 1) ndarray
+        ``x[..., i, j]`` sits at ``(i*sH, j*sW)``, zeros elsewhere.
+    """
+    x = check_array(x, "x", ndim=4)
+    sh, sw = check_pair(stride, "stride", minimum=1)
+    batch, channels, height, width = x.shape
+    spread = np.zeros((batch, channels, (height - 1) * sh + 1, (width - 1) * sw + 1), dtype=x.dtype)
+    spread[:, :, ::sh, ::sw] = x
+    return spread
+
+
+def _pad_or_crop(x, before, after):
+    """Pad (positive) or crop (negative) the last two axes by ``before``/``after`` pairs."""
+    x = np.pad(x, [(0, 0), (0, 0)] + [(max(b, 0), max(a, 0)) for b, a in zip(before, after)])
+    rows = slice(max(-before[0], 0), x.shape[2] - max(-after[0], 0))
+    cols = slice(max(-before[1], 0), x.shape[3] - max(-after[1], 0))
+    return x[:, :, rows, cols]
+
+
+def transposed_weight_as_conv(weight, groups=1):
+    """The weight of the ordinary convolution that a transposed convolution equals.
+
+    Flip each kernel spatially and swap its input and output channels
+    (within each group): (C_in, C_out/G, kH, kW) -> (C_out, C_in/G, kH, kW).
+
+    Parameters
+    ----------
+    weight : (C_in, C_out / groups, kH, kW) array_like
+        A transposed convolution's weight, laid out as in
+        :func:`conv_transpose2d`.
+    groups : int
+        >= 1, must divide C_in.
+
+    Returns
+    -------
+    (C_out, C_in / groups, kH, kW) ndarray
+    """
+    weight = check_array(weight, "weight", ndim=4)
+    groups = check_int(groups, "groups", minimum=1)
+    in_channels, out_per_group, kh, kw = weight.shape
+    if in_channels % groups:
+        raise ValueError(f"groups must divide weight.shape[0] (C_in={in_channels}), got groups={groups}")
+    per_group = weight.reshape(groups, in_channels // groups, out_per_group, kh, kw)
+    swapped = per_group.transpose(0, 2, 1, 3, 4).reshape(groups * out_per_group, in_channels // groups, kh, kw)
+    return flip_kernel(swapped)
+
+
+def conv_transpose2d_by_zero_insertion(x, weight, bias=None, stride=1, padding=0, output_padding=0,
+                                       groups=1, dilation=1):
+    """Transposed convolution as an ordinary stride-1 convolution (Dumoulin & Visin, 2016).
+
+    Three steps, each an operation met before:
+
+    1. :func:`insert_zeros`: put ``S - 1`` zeros between input pixels;
+    2. pad ``D(F - 1) - P`` zeros on each side (crop where negative), plus
+       ``output_padding`` more at the bottom and right;
+    3. :func:`conv2d` with stride 1 and the flipped, channel-swapped kernel
+       (:func:`transposed_weight_as_conv`).
+
+    The kernel now moves one *zero-inserted* pixel at a time, 1/S of an input
+    pixel: hence the name "fractionally strided convolution". It computes
+    the same numbers as :func:`conv_transpose2d`, wastefully (most products
+    are with inserted zeros).
+
+    Parameters
+    ----------
+    x, weight, bias, stride, padding, output_padding, groups, dilation
+        As for :func:`conv_transpose2d`; every option is supported.
+
+    Returns
+    -------
+    (N, C_out, oH, oW) ndarray
+        Equal to :func:`conv_transpose2d` (and ``F.conv_transpose2d``).
+    """
+    x = _check_input(x)
+    weight, groups = _check_weight(weight, x, groups, transposed=True)
+    stride = check_pair(stride, "stride", minimum=1)
+    padding = check_pair(padding, "padding", minimum=0)
+    output_padding = check_pair(output_padding, "output_padding", minimum=0)
+    dilation = check_pair(dilation, "dilation", minimum=1)
+    for n, f, s, p, op, d in zip(x.shape[2:], weight.shape[2:], stride, padding, output_padding, dilation):
+        conv_transpose_output_size(n, f, s, p, op, d)  # raises where torch refuses the case
+    border = [d * (f - 1) - p for f, p, d in zip(weight.shape[2:], padding, dilation)]
+    spread = _pad_or_crop(insert_zeros(x, stride), border, [b + op for b, op in zip(border, output_padding)])
+    return conv2d(spread, transposed_weight_as_conv(weight, groups), bias, stride=1, dilation=dilation,
+                  groups=groups)
+
+
+def pixel_shuffle(x, factor):
+    """Sub-pixel rearrangement (Shi et al., 2016): (*, C*r*r, H, W) -> (*, C, H*r, W*r).
+
+    Channel ``c*r*r + i*r + j`` becomes the pixels at offset (i, j) of every
+    r x r block of output channel c. A convolution producing ``C*r*r``
+    channels followed by this reshuffle is the "sub-pixel convolution"
+    upsampler. Equal to ``torch.nn.functional.pixel_shuffle``.
+
+    Parameters
+    ----------
+    x : (..., C*r*r, H, W) array_like
+        At least 3-D; the channel count must be divisible by ``factor**2``.
+    factor : int
+        The upscale factor r (>= 1).
+
+    Returns
+    -------
+    (..., C, H*r, W*r) ndarray
+    """
+    x = check_array(x, "x", ndim=tuple(range(3, 9)), dtype_kinds="biufc")
+    r = check_int(factor, "factor", minimum=1)
+    *lead, channels, height, width = x.shape
+    if channels % (r * r):
+        raise ValueError(f"x must have a channel count (axis -3) divisible by factor**2 = {r * r}, got {channels}")
+    blocks = x.reshape(*lead, channels // (r * r), r, r, height, width)   # (..., C, i, j, H, W)
+    k = len(lead)
+    order = list(range(k)) + [k, k + 3, k + 1, k + 4, k + 2]               # (..., C, H, i, W, j)
+    return blocks.transpose(order).reshape(*lead, channels // (r * r), height * r, width * r)
+
+
+def pixel_unshuffle(x, factor):
+    """The inverse of :func:`pixel_shuffle`: (*, C, H*r, W*r) -> (*, C*r*r, H, W).
+
+    Each r x r block of a channel becomes r*r channels of one pixel (a
+    lossless downsampling). Equal to ``torch.nn.functional.pixel_unshuffle``.
+
+    Parameters
+    ----------
+    x : (..., C, H*r, W*r) array_like
+        At least 3-D; height and width divisible by ``factor``.
+    factor : int
+        The downscale factor r (>= 1).
+
+    Returns
+    -------
+    (..., C*r*r, H, W) ndarray
+    """
+    x = check_array(x, "x", ndim=tuple(range(3, 9)), dtype_kinds="biufc")
+    r = check_int(factor, "factor", minimum=1)
+    *lead, channels, height, width = x.shape
+    if height % r or width % r:
+        raise ValueError(f"x must have height and width divisible by factor = {r}, got {height} x {width}")
+    blocks = x.reshape(*lead, channels, height // r, r, width // r, r)    # (..., C, H, i, W, j)
+    k = len(lead)
+    order = list(range(k)) + [k, k + 2, k + 4, k + 1, k + 3]               # (..., C, i, j, H, W)
+    return blocks.transpose(order).reshape(*lead, channels * r * r, height // r, width // r)
+
+
+def icnr(weight, factor):
+    """ICNR initialization of a sub-pixel convolution (Aitken et al., 2017).
+
+    Repeat each kernel ``factor**2`` times along the output channels, so that
+    the r*r sub-pixels that :func:`pixel_shuffle` gathers into one r x r block
+    all start with the same kernel: at initialization the layer equals an
+    ordinary convolution followed by nearest-neighbour upsampling, free of
+    checkerboard artifacts. Training may then make the copies differ.
+
+    Parameters
+    ----------
+    weight : (C_out, C_in, kH, kW) array_like
+        The kernels of the low-resolution convolution.
+    factor : int
+        The upscale factor r (>= 1).
+
+    Returns
+    -------
+    (C_out*r*r, C_in, kH, kW) ndarray
+        ``pixel_shuffle(conv2d(x, icnr(w, r)), r) == upsample_nearest(conv2d(x, w), r)``.
+    """
+    weight = check_array(weight, "weight", ndim=4)
+    r = check_int(factor, "factor", minimum=1)
+    return np.repeat(weight, r * r, axis=0)
 
 
 def _pool_geometry(x, kernel_size, stride, padding):

@@ -227,6 +227,92 @@ def test_conv_transpose2d_equals_torch_on_random_cases():
         _close(conv.conv_transpose2d(x, weight, bias, **kw), ref)
 
 
+def test_conv_transpose2d_by_zero_insertion_equals_torch_on_random_cases():
+    """Every option (stride, padding, output_padding, dilation, groups); padding > D(F - 1) crops."""
+    rng = np.random.default_rng(12)
+    compared = refused = cropped = 0
+    for _ in range(300):
+        groups = int(rng.choice([1, 1, 2, 3]))
+        cin, cout = groups * int(rng.integers(1, 4)), groups * int(rng.integers(1, 4))
+        kernel = tuple(int(k) for k in rng.integers(1, 6, size=2))
+        stride = tuple(int(s) for s in rng.integers(1, 5, size=2))
+        dilation = tuple(int(d) for d in rng.integers(1, 4, size=2))
+        padding = tuple(int(p) for p in rng.integers(0, 5, size=2))
+        output_padding = tuple(int(rng.integers(0, max(s, d))) for s, d in zip(stride, dilation))
+        x = rng.standard_normal((int(rng.integers(1, 3)), cin) + tuple(int(s) for s in rng.integers(1, 8, size=2)))
+        weight = rng.standard_normal((cin, cout // groups) + kernel)
+        bias = rng.standard_normal(cout) if rng.random() < 0.5 else None
+        kw = dict(stride=stride, padding=padding, output_padding=output_padding, groups=groups, dilation=dilation)
+        try:
+            ref = F.conv_transpose2d(T(x), T(weight), None if bias is None else T(bias), **kw)
+        except RuntimeError:
+            refused += 1
+            with pytest.raises(ValueError):
+                conv.conv_transpose2d_by_zero_insertion(x, weight, bias, **kw)
+            continue
+        compared += 1
+        cropped += any(p > d * (k - 1) for p, d, k in zip(padding, dilation, kernel))
+        _close(conv.conv_transpose2d_by_zero_insertion(x, weight, bias, **kw), ref)
+        # float32 in, float32 out, like torch in float32
+        ours32 = conv.conv_transpose2d_by_zero_insertion(x.astype(np.float32), weight.astype(np.float32), None, **kw)
+        ref32 = F.conv_transpose2d(T(x.astype(np.float32)), T(weight.astype(np.float32)), None, **kw).numpy()
+        assert ours32.dtype == np.float32
+        _close(ours32, ref32, atol=1e-5 * max(1.0, np.abs(ref32).max()))
+    assert compared >= 200 and refused >= 20 and cropped >= 20, (compared, refused, cropped)
+
+
+def test_insert_zeros_and_the_transposed_weight():
+    rng = np.random.default_rng(13)
+    for _ in range(20):
+        x = rng.standard_normal((2, 3) + tuple(int(v) for v in rng.integers(1, 7, size=2)))
+        sh, sw = (int(v) for v in rng.integers(1, 4, size=2))
+        spread = conv.insert_zeros(x, (sh, sw))
+        h, w = spread.shape[2:]
+        assert (h, w) == ((x.shape[2] - 1) * sh + 1, (x.shape[3] - 1) * sw + 1)
+        # bed of nails without the zeros after the last row and column
+        assert np.array_equal(spread, conv.bed_of_nails(x, (sh, sw))[..., :h, :w])
+    assert np.array_equal(conv.insert_zeros(np.arange(1, 4).reshape(1, 1, 1, 3), 2)[0, 0], [[1, 0, 2, 0, 3]])
+    # the swapped, flipped weight turns a transposed convolution's weight into the convolution's,
+    # and swapping back (the same layout rule read the other way) gives the original
+    weight = rng.standard_normal((6, 2, 3, 4))
+    as_conv = conv.transposed_weight_as_conv(weight, groups=3)
+    assert as_conv.shape == (6, 2, 3, 4)
+    assert np.array_equal(as_conv[0:2, :, ::-1, ::-1], weight[0:2].transpose(1, 0, 2, 3))  # group 0
+    assert np.array_equal(as_conv[2, :, ::-1, ::-1], weight[2:4, 0])  # group 1, its first output channel
+    assert np.array_equal(conv.transposed_weight_as_conv(as_conv, groups=3), weight)
+
+
+def test_pixel_shuffle_and_unshuffle_equal_torch_exactly():
+    rng = np.random.default_rng(14)
+    for _ in range(150):
+        lead = tuple(int(v) for v in rng.integers(1, 4, size=int(rng.integers(0, 3))))
+        r, c = int(rng.integers(1, 5)), int(rng.integers(1, 4))
+        h, w = (int(v) for v in rng.integers(1, 6, size=2))
+        dtype = rng.choice([np.float64, np.float32, np.int64])
+        x = (rng.standard_normal(lead + (c * r * r, h, w)) * 10).astype(dtype)
+        shuffled = conv.pixel_shuffle(x, r)
+        reference = F.pixel_shuffle(T(x), r).numpy()
+        assert shuffled.shape == reference.shape and shuffled.dtype == reference.dtype
+        assert np.array_equal(shuffled, reference)
+        assert np.array_equal(conv.pixel_unshuffle(shuffled, r), x)
+        y = (rng.standard_normal(lead + (c, h * r, w * r)) * 10).astype(dtype)
+        assert np.array_equal(conv.pixel_unshuffle(y, r), F.pixel_unshuffle(T(y), r).numpy())
+    # channel c*r*r + i*r + j lands at offset (i, j) of each r x r block
+    x = np.arange(8).reshape(1, 8, 1, 1)
+    assert np.array_equal(conv.pixel_shuffle(x, 2)[0], [[[0, 1], [2, 3]], [[4, 5], [6, 7]]])
+
+
+def test_icnr_makes_a_sub_pixel_convolution_start_as_nearest_upsampling():
+    rng = np.random.default_rng(15)
+    for _ in range(20):
+        r, cin, cout, k = (int(v) for v in rng.integers(1, 4, size=4))
+        x = rng.standard_normal((2, cin) + tuple(int(v) for v in rng.integers(3, 7, size=2)))
+        weight, bias = rng.standard_normal((cout, cin, k, k)), rng.standard_normal(cout)
+        sub_pixel = conv.pixel_shuffle(conv.conv2d(x, conv.icnr(weight, r), np.repeat(bias, r * r)), r)
+        _close(sub_pixel, conv.upsample_nearest(conv.conv2d(x, weight, bias), r))
+        assert conv.icnr(weight, r).shape == (cout * r * r, cin, k, k)
+
+
 # --- pooling and upsampling -------------------------------------------------------------
 
 
@@ -417,6 +503,21 @@ def test_bad_arguments_raise_clear_errors():
         (TypeError, "x", lambda: conv.conv2d("image", w)),
         (ValueError, "C_in=4", lambda: conv.conv_transpose2d(x, np.zeros((3, 2, 3, 3)))),
         (ValueError, "output_padding", lambda: conv.conv_transpose2d(x, np.zeros((4, 2, 3, 3)), output_padding=1)),
+        (ValueError, "output_padding", lambda: conv.conv_transpose2d_by_zero_insertion(
+            x, np.zeros((4, 2, 3, 3)), stride=2, output_padding=2)),
+        (ValueError, "padding", lambda: conv.conv_transpose2d_by_zero_insertion(x, np.zeros((4, 2, 1, 1)), padding=3)),
+        (ValueError, "groups must divide the input", lambda: conv.conv_transpose2d_by_zero_insertion(
+            x, np.zeros((4, 2, 3, 3)), groups=3)),
+        (ValueError, "C_in=4", lambda: conv.conv_transpose2d_by_zero_insertion(x, np.zeros((3, 2, 3, 3)))),
+        (ValueError, "stride", lambda: conv.insert_zeros(x, 0)),
+        (ValueError, "groups must divide weight.shape", lambda: conv.transposed_weight_as_conv(w, groups=4)),
+        (ValueError, "divisible by factor\\*\\*2 = 4", lambda: conv.pixel_shuffle(np.zeros((1, 6, 2, 2)), 2)),
+        (ValueError, "x must be a 3-D", lambda: conv.pixel_shuffle(np.zeros((4, 4)), 2)),
+        (ValueError, "factor", lambda: conv.pixel_shuffle(x, 0)),
+        (TypeError, "factor", lambda: conv.pixel_shuffle(x, 2.0)),
+        (ValueError, "height and width divisible by factor = 2", lambda: conv.pixel_unshuffle(x, 2)),
+        (ValueError, "factor", lambda: conv.icnr(w, 0)),
+        (ValueError, "weight must be a 4-D", lambda: conv.icnr(np.zeros((3, 3)), 2)),
         (ValueError, "padding", lambda: conv.max_pool2d(x, 3, padding=2)),
         (ValueError, "kernel_size", lambda: conv.max_pool2d(x, 6)),
         (TypeError, "count_include_pad", lambda: conv.avg_pool2d(x, 2, count_include_pad="yes")),
