@@ -1,4 +1,5 @@
-"""Building blocks of the classic CNNs: conv-BN-ReLU, VGG blocks, Inception modules, residual blocks.
+"""Building blocks of the classic CNNs: conv-BN-ReLU, VGG blocks, Inception modules, residual blocks,
+pre-activation residual blocks, dense blocks, and the two kinds of classifier head.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ __all__ = [
     "FactorizedInception",
     "BasicBlock",
     "Bottleneck",
+    "PreActBlock",
+    "DenseLayer",
+    "DenseBlock",
+    "gap_head",
+    "flatten_head",
 ]
 
 
@@ -71,9 +77,13 @@ class InceptionModule(nn.Module):
     """GoogLeNet's Inception module: four parallel branches, concatenated.
 
     ``branch1`` 1x1; ``branch2`` 1x1 reduction then 3x3; ``branch3`` 1x1
-    reduction then a "5x5" (torchvision, like the original code, uses a
-    3x3 here); ``branch4`` 3x3 max pooling then 1x1 projection. The layer
-    names and sizes are torchvision's ``Inception``, so its weights load.
+    reduction then 5x5; ``branch4`` 3x3 max pooling then 1x1 projection.
+    The layer names and sizes are torchvision's ``Inception``, so its
+    weights load. Two things differ from the 2014 module: torchvision's
+    "5x5" branch has a 3x3 kernel (its source calls this a known bug,
+    pytorch/vision issue 906; ``kernel5=5`` builds the paper's), and every
+    convolution is followed by batch normalization, published after
+    GoogLeNet (Ioffe and Szegedy 2015).
 
     Parameters
     ----------
@@ -222,3 +232,145 @@ class Bottleneck(nn.Module):
         if self.residual:
             out = out + (x if self.downsample is None else self.downsample(x))
         return self.relu(out)
+
+
+class PreActBlock(nn.Module):
+    """Pre-activation residual block (He et al. 2016b): ``x + conv(relu(bn(conv(relu(bn(x))))))``.
+
+    Batch norm and ReLU come *before* each convolution, and nothing follows
+    the addition, so the shortcut carries ``x`` to the output untouched:
+    with identity shortcuts, ``x_L = x_l + sum of the residuals in between``
+    and the gradient reaching ``x_l`` contains the loss gradient at ``x_L``
+    unchanged. It has the layers of :class:`BasicBlock` (the first batch norm
+    acts on the input channels instead of the output channels).
+
+    Parameters
+    ----------
+    in_channels, channels, stride : int
+    shortcut : {"projection", "identity"}
+        Used only where the shape changes, as in :class:`BasicBlock`; the
+        projection is a bare 1x1 convolution (its input is already
+        normalized by ``bn1``).
+    """
+
+    expansion = 1
+
+    def __init__(self, in_channels, channels, stride=1, shortcut="projection"):
+        super().__init__()
+        in_channels = check_int(in_channels, "in_channels", minimum=1)
+        channels = check_int(channels, "channels", minimum=1)
+        stride = check_int(stride, "stride", minimum=1)
+        check_choice(shortcut, "shortcut", ("projection", "identity"))
+        self.bn1 = nn.BatchNorm2d(in_channels)
+        self.conv1 = nn.Conv2d(in_channels, channels, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(channels)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.relu = nn.ReLU()
+        self.downsample = None
+        if stride != 1 or in_channels != channels:
+            self.downsample = (nn.Conv2d(in_channels, channels, 1, stride=stride, bias=False)
+                               if shortcut == "projection" else _IdentityShortcut(in_channels, channels, stride))
+
+    def forward(self, x):
+        pre = self.relu(self.bn1(x))
+        out = self.conv2(self.relu(self.bn2(self.conv1(pre))))
+        if self.downsample is None:
+            return out + x
+        # the projection sees the normalized input, as in He et al.'s code
+        return out + self.downsample(pre if isinstance(self.downsample, nn.Conv2d) else x)
+
+
+class DenseLayer(nn.Module):
+    """One layer of a DenseNet block (Huang et al. 2017), torchvision's ``_DenseLayer``.
+
+    BN -> ReLU -> 1x1 convolution to ``bn_size * growth_rate`` channels
+    -> BN -> ReLU -> 3x3 convolution to ``growth_rate`` channels. It
+    returns only its *new* ``growth_rate`` channels; :class:`DenseBlock`
+    concatenates them to everything before.
+    """
+
+    def __init__(self, in_channels, growth_rate, bn_size=4):
+        super().__init__()
+        in_channels = check_int(in_channels, "in_channels", minimum=1)
+        growth_rate = check_int(growth_rate, "growth_rate", minimum=1)
+        width = check_int(bn_size, "bn_size", minimum=1) * growth_rate
+        self.norm1 = nn.BatchNorm2d(in_channels)
+        self.relu1 = nn.ReLU()
+        self.conv1 = nn.Conv2d(in_channels, width, 1, bias=False)
+        self.norm2 = nn.BatchNorm2d(width)
+        self.relu2 = nn.ReLU()
+        self.conv2 = nn.Conv2d(width, growth_rate, 3, padding=1, bias=False)
+
+    def forward(self, x):
+        return self.conv2(self.relu2(self.norm2(self.conv1(self.relu1(self.norm1(x))))))
+
+
+class DenseBlock(nn.ModuleDict):
+    """A DenseNet block: every layer sees the concatenation of all earlier outputs.
+
+    Layer ``i`` (from 0) receives ``in_channels + i * growth_rate`` channels
+    and adds ``growth_rate`` new ones, so the block outputs
+    ``in_channels + n_layers * growth_rate`` channels: features are reused
+    by concatenation instead of being added (ResNet) or recomputed. Layer
+    names are torchvision's (``denselayer1``, ...), so the blocks of
+    ``torchvision.models.densenet121`` load into it.
+
+    Parameters
+    ----------
+    in_channels, n_layers, growth_rate : int
+        DenseNet-121's first block: 64 channels in, 6 layers, growth 32.
+    bn_size : int
+        The 1x1 "bottleneck" of each layer has ``bn_size * growth_rate``
+        channels.
+    """
+
+    def __init__(self, in_channels, n_layers, growth_rate, bn_size=4):
+        in_channels = check_int(in_channels, "in_channels", minimum=1)
+        n_layers = check_int(n_layers, "n_layers", minimum=1)
+        growth_rate = check_int(growth_rate, "growth_rate", minimum=1)
+        super().__init__({f"denselayer{i + 1}": DenseLayer(in_channels + i * growth_rate, growth_rate, bn_size)
+                          for i in range(n_layers)})
+        self.out_channels = in_channels + n_layers * growth_rate
+
+    def forward(self, x):
+        for layer in self.values():
+            x = torch.cat([x, layer(x)], 1)
+        return x
+
+
+def gap_head(in_channels, n_classes):
+    """Network-in-network's classifier (Lin et al. 2013): global average pooling, then one linear layer.
+
+    Each channel is averaged over the whole map, whatever its size, so the
+    head has ``(in_channels + 1) * n_classes`` parameters and accepts any
+    input resolution. (Lin et al. let the last convolution produce one map
+    per class and averaged those; GoogLeNet and ResNet keep a linear layer
+    after the pooling, as here.)
+    """
+    in_channels = check_int(in_channels, "in_channels", minimum=1)
+    n_classes = check_int(n_classes, "n_classes", minimum=1)
+    return nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(in_channels, n_classes))
+
+
+def flatten_head(in_channels, size, n_classes, hidden=128, dropout=0.5):
+    """AlexNet's and VGG's classifier: flatten the ``size`` x ``size`` map, a hidden FC layer, the output layer.
+
+    ``(in_channels * size**2 + 1) * hidden + (hidden + 1) * n_classes``
+    parameters: every position of every channel has its own weights, so the
+    head grows with the map and fixes the input resolution.
+
+    Parameters
+    ----------
+    in_channels, size, n_classes, hidden : int
+        ``size``: height and width of the feature map it receives.
+    dropout : float
+        Dropout before the output layer, as in AlexNet and VGG.
+    """
+    in_channels = check_int(in_channels, "in_channels", minimum=1)
+    size = check_int(size, "size", minimum=1)
+    n_classes = check_int(n_classes, "n_classes", minimum=1)
+    hidden = check_int(hidden, "hidden", minimum=1)
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    return nn.Sequential(nn.Flatten(), nn.Linear(in_channels * size * size, hidden), nn.ReLU(),
+                         nn.Dropout(dropout), nn.Linear(hidden, n_classes))
