@@ -6,6 +6,7 @@ counting   parameters from layer shapes, FLOPs, per-layer summaries
 blocks     conv-BN-ReLU, VGG, Inception and residual blocks
 classic    AlexNet, VGG-16, ResNet-18/50, ResNeXt-50, laid out like torchvision
 small      scaled-down models that train in seconds on the MNIST subset
+local      locally connected layers: convolution windows without weight sharing (notebook 04)
 transfer   the shipped source network and the transfer-learning regimes (notebook 16)
 detection  detection networks: the one-object localizer (notebook 17)
 two_stage  the R-CNN family: R-CNN, Fast R-CNN, Faster R-CNN (notebooks 20-21)
@@ -23,9 +24,9 @@ Every public name is also importable from ``course_utils.models`` itself.
 
 from __future__ import annotations
 
-from . import counting, blocks, classic, small, transfer, detection, two_stage, production, yolo, ssd, centers, segmentation, deeplab, mask_rcnn
+from . import counting, blocks, classic, small, local, transfer, detection, two_stage, production, yolo, ssd, centers, segmentation, deeplab, mask_rcnn
 
-__all__ = [*counting.__all__, *blocks.__all__, *classic.__all__, *small.__all__, *transfer.__all__, *detection.__all__,
+__all__ = [*counting.__all__, *blocks.__all__, *classic.__all__, *small.__all__, *local.__all__, *transfer.__all__, *detection.__all__,
            *two_stage.__all__, *production.__all__, *yolo.__all__, *ssd.__all__, *centers.__all__,
            *segmentation.__all__, *deeplab.__all__,
            *mask_rcnn.__all__]
@@ -34,6 +35,7 @@ from .counting import *  # noqa: F401,F403  (each module's __all__)
 from .blocks import *  # noqa: F401,F403  (each module's __all__)
 from .classic import *  # noqa: F401,F403  (each module's __all__)
 from .small import *  # noqa: F401,F403  (each module's __all__)
+from .local import *  # noqa: F401,F403  (each module's __all__)
 from .transfer import *  # noqa: F401,F403  (each module's __all__)
 from .detection import *  # noqa: F401,F403  (each module's __all__)
 from .two_stage import *  # noqa: F401,F403  (each module's __all__)
