@@ -45,6 +45,7 @@ __all__ = [
     "lbp_offsets",
     "sample_at_offset",
     "lbp",
+    "lbp_variance",
     "lbp_n_bins",
     "lbp_histogram",
     "chi_square_distance",
@@ -664,7 +665,8 @@ def lbp(image, P, R, method="default"):
         "ror": the smallest value over all circular rotations of the bits
         (rotation invariant).
         "uniform": for a uniform pattern (at most 2 changes 0/1 along
-        s_0..s_{P-1}, not wrapping around) the number of ones, else P + 1;
+        s_0..s_{P-1}, not wrapping around; counting the wrap-around as well
+        selects the same patterns) the number of ones, else P + 1;
         P + 2 values, rotation invariant.
         "nri_uniform": a different code for each uniform pattern and each of
         its rotations (1 .. P*(P-1)+1; 0 for all zeros), P*(P-1)+2 for the
@@ -711,6 +713,39 @@ def _nri_uniform_code(bits, changes, n_ones, P):
         [P * (P - 1) + 2, 0, P * (P - 1) + 1],
         default=code,
     )
+
+
+def lbp_variance(image, P, R):
+    """Local contrast VAR of every pixel: the variance of its ``P`` neighbours.
+
+    Ojala, Pietikäinen and Mäenpää (2002) pair the LBP code, which ignores
+    contrast, with this measure, which is nothing but contrast:
+    ``VAR = 1/P * sum((g_p - mu)**2)`` with ``mu = 1/P * sum(g_p)``, over the
+    same neighbours as :func:`lbp` (bilinear interpolation, 0 outside the
+    image). The centre pixel takes no part. VAR is rotation invariant like
+    the "uniform" code, but not gray-scale invariant: scaling the contrast
+    by ``a`` multiplies it by ``a**2``.
+
+    Parameters
+    ----------
+    image : (H, W) array_like
+        Gray image.
+    P : int
+        Number of neighbours, 1 to 31.
+    R : float
+        Radius in pixels, > 0.
+
+    Returns
+    -------
+    var : (H, W) ndarray of float64
+        ``skimage.feature.local_binary_pattern(image, P, R, "var")``, except
+        where all neighbours are equal: 0 here, NaN there.
+    """
+    image = check_image(image, "image").astype(np.float64)
+    P = check_int(P, "P", minimum=1, maximum=31)
+    rows, cols = lbp_offsets(P, R)
+    samples = np.stack([sample_at_offset(image, dy, dx) for dy, dx in zip(rows, cols)])
+    return samples.var(axis=0)
 
 
 def lbp_n_bins(P, method="default"):

@@ -500,6 +500,42 @@ def test_lbp_flat_and_float_images(method):
     np.testing.assert_array_equal(F.lbp(image, 8, 1.5, method), expected)
 
 
+@pytest.mark.parametrize("P, R", LBP_P_R)
+def test_lbp_variance_matches_skimage(P, R):
+    # skimage returns NaN where all neighbours are equal (variance exactly 0); ours returns 0.
+    for seed, shape in enumerate([(23, 31), (17, 9), (6, 5), (40, 3)]):
+        image = random_image(seed + 3 * P, shape, "uint8")
+        if seed == 1:
+            image //= 64  # few gray levels: many flat neighbourhoods
+        expected = np.nan_to_num(feature.local_binary_pattern(image, P, R, "var"), nan=0.0)
+        ours = F.lbp_variance(image, P, R)
+        assert ours.dtype == np.float64 and ours.shape == image.shape
+        np.testing.assert_allclose(ours, expected, rtol=1e-9, atol=1e-7)
+
+
+def test_lbp_variance_real_flat_and_contrast():
+    for image in REAL.values():
+        image = image[:64, :64]
+        expected = np.nan_to_num(feature.local_binary_pattern(image, 8, 1, "var"), nan=0.0)
+        np.testing.assert_allclose(F.lbp_variance(image, 8, 1), expected, rtol=1e-9, atol=1e-7)
+    flat = np.full((7, 9), 50, dtype=np.uint8)
+    assert np.all(F.lbp_variance(flat, 8, 1)[1:-1, 1:-1] == 0)
+    assert np.all(np.isnan(feature.local_binary_pattern(flat, 8, 1, "var")[1:-1, 1:-1]))
+    image = random_image(11, (20, 20), "uint8").astype(np.float64)
+    # Contrast a gives variance a**2; an added constant changes nothing away from the zero border.
+    np.testing.assert_allclose(F.lbp_variance(3 * image + 5, 8, 2)[2:-2, 2:-2],
+                               9 * F.lbp_variance(image, 8, 2)[2:-2, 2:-2], rtol=1e-9, atol=1e-12)
+
+
+def test_lbp_variance_bad_arguments():
+    with pytest.raises(ValueError, match="P"):
+        F.lbp_variance(GOOD, 0, 1)
+    with pytest.raises(ValueError, match="R"):
+        F.lbp_variance(GOOD, 8, 0)
+    with pytest.raises(ValueError, match="image"):
+        F.lbp_variance(RGB, 8, 1)
+
+
 def test_lbp_offsets():
     rows, cols = F.lbp_offsets(4, 1)
     np.testing.assert_array_equal(rows, [0, -1, 0, 1])  # right, up, left, down
