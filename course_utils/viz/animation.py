@@ -189,10 +189,10 @@ def _png_bytes(fig, dpi) -> bytes:
 
 
 def _palette_png(png, colors) -> bytes:
-    """The PNG ``png`` re-encoded with a palette of at most ``colors`` colours (median cut, deterministic)."""
+    """The PNG ``png`` re-encoded with a palette of at most ``colors`` colours (octree: keeps small coloured lines)."""
     from PIL import Image
 
-    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
+    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=colors, method=Image.Quantize.FASTOCTREE)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
