@@ -1,0 +1,87 @@
+"""Notebooks 03 and 12: graded cells accept the solution and reject the stub and plausible wrong answers.
+
+Both graders once accepted a wrong answer (the reviews of notebooks 00-16): 03's
+LBP code never checked the diagonal bits one by one, and 12's channel
+statistics accepted the unbiased variance on a batch so large that the two agree
+to np.allclose. The wrong answers below are those two and their neighbours.
+"""
+
+from graded import exercise_tests
+
+LBP_PRELUDE = """
+import numpy as np
+from course_utils import data, features
+brick = data.load_texture("brick")
+"""
+_LBP = "def lbp_code(patch):\n    patch = np.asarray(patch)\n"
+
+test_lbp_solution, test_lbp_wrong = exercise_tests("1_classical_features/03_lbp.ipynb", LBP_PRELUDE, [
+    ("lbp_code_3x3", {
+        "top-left and top-right swapped": _LBP + (
+            "    order = [(1, 2), (0, 0), (0, 1), (0, 2), (1, 0), (2, 0), (2, 1), (2, 2)]\n"
+            "    return sum(int(patch[r][c] >= patch[1][1]) << p for p, (r, c) in enumerate(order))\n"),
+        "clockwise": _LBP + (
+            "    order = [(1, 2), (2, 2), (2, 1), (2, 0), (1, 0), (0, 0), (0, 1), (0, 2)]\n"
+            "    return sum(int(patch[r][c] >= patch[1][1]) << p for p, (r, c) in enumerate(order))\n"),
+        "strictly brighter": _LBP + (
+            "    order = [(1, 2), (0, 2), (0, 1), (0, 0), (1, 0), (2, 0), (2, 1), (2, 2)]\n"
+            "    return sum(int(patch[r][c] > patch[1][1]) << p for p, (r, c) in enumerate(order))\n"),
+        "bottom-left and bottom-right swapped": _LBP + (
+            "    order = [(1, 2), (0, 2), (0, 1), (0, 0), (1, 0), (2, 2), (2, 1), (2, 0)]\n"
+            "    return sum(int(patch[r][c] >= patch[1][1]) << p for p, (r, c) in enumerate(order))\n"),
+        "the library with eight neighbours": _LBP + "    return int(features.lbp(patch.astype(float), 8, 1)[1, 1])\n",
+    }),
+    ("lbp_is_uniform", {
+        # (not counting the wrap-around is *not* wrong: a circle has an even number of
+        # transitions, so at most two in a row means at most two around the circle)
+        "only 0-to-1 transitions counted": ("def is_uniform(bits):\n    bits = list(bits)\n"
+                                            "    return sum(a < b for a, b in zip(bits, bits[1:] + bits[:1])) <= 2\n"),
+        "at most two ones": "def is_uniform(bits):\n    return sum(bits) <= 2\n",
+        "at most one transition": ("def is_uniform(bits):\n    bits = list(bits)\n"
+                                   "    return sum(bits[i] != bits[(i + 1) % len(bits)] for i in range(len(bits))) <= 1\n"),
+    }),
+    ("lbp_rotation_invariant", {
+        "rotation in one direction only, no wrap": (
+            "def rotation_invariant(code, P=8):\n    return min(code >> k for k in range(P))\n"),
+        "largest rotation": ("def rotation_invariant(code, P=8):\n    mask = (1 << P) - 1\n"
+                             "    return max(((code >> k) | (code << (P - k))) & mask for k in range(P))\n"),
+    }),
+])
+
+BN_PRELUDE = """
+import numpy as np
+from course_utils import layers
+rng = np.random.default_rng(0)
+maps = rng.normal(loc=rng.uniform(-3, 3, (1, 16, 1, 1)), scale=rng.uniform(0.5, 4, (1, 16, 1, 1)),
+                  size=(64, 16, 32, 32))
+"""
+
+test_bn_solution, test_bn_wrong = exercise_tests("3_training/12_batchnorm_and_initialization.ipynb", BN_PRELUDE, [
+    ("bn_channel_stats", {
+        "unbiased variance (ddof=1)": ("def channel_stats(x):\n"
+                                       "    return x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3), ddof=1)\n"),
+        "standard deviation instead of variance": ("def channel_stats(x):\n"
+                                                   "    return x.mean(axis=(0, 2, 3)), x.std(axis=(0, 2, 3))\n"),
+        "statistics per image, then averaged": (
+            "def channel_stats(x):\n    return x.mean(axis=(2, 3)).mean(0), x.var(axis=(2, 3)).mean(0)\n"),
+        "the wrong axis": ("def channel_stats(x):\n"
+                           "    return x.mean(axis=(1, 2, 3)), x.var(axis=(1, 2, 3))\n"),
+        "the course's batch norm": (
+            "def channel_stats(x):\n"
+            "    out, cache, *_ = layers.batchnorm_forward(x, np.ones(x.shape[1]), np.zeros(x.shape[1]),\n"
+            "                                            np.zeros(x.shape[1]), np.ones(x.shape[1]))\n"
+            "    return x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3))\n"),
+    }),
+    ("bn_eval_mode", {
+        "batch statistics": ("def bn_eval(x, gamma, beta, running_mean, running_var, eps=1e-5):\n"
+                             "    return gamma * (x - x.mean(0)) / np.sqrt(x.var(0) + eps) + beta\n"),
+        "epsilon outside the root": ("def bn_eval(x, gamma, beta, running_mean, running_var, eps=1e-5):\n"
+                                     "    return gamma * (x - running_mean) / (np.sqrt(running_var) + 1.0) + beta\n"),
+    }),
+    ("bn_init_std", {
+        "He for both": "def init_std(fan_in, fan_out, activation):\n    return np.sqrt(2.0 / fan_in)\n",
+        "Xavier's uniform bound": ("def init_std(fan_in, fan_out, activation):\n"
+                                   "    if activation == 'relu':\n        return np.sqrt(2.0 / fan_in)\n"
+                                   "    return np.sqrt(6.0 / (fan_in + fan_out))\n"),
+    }),
+])
