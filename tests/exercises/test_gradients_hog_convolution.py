@@ -1,0 +1,180 @@
+"""Notebooks 01, 02 and 04: every graded cell accepts the solution and rejects the stub and plausible wrong answers.
+
+Each wrong answer is one a learner could plausibly write (a flipped sign, the
+other axis, zero padding, a hard-coded size, a convolution instead of a
+correlation, ...) or one that only calls the course's own implementation,
+which the graded cells forbid.
+"""
+
+from graded import exercise_tests
+
+GRADIENTS_PRELUDE = """
+import numpy as np
+from course_utils import data, features
+
+SEED = 0
+camera = data.load_image("camera")
+image = camera / 255
+gx_sobel, gy_sobel = features.image_gradients(image, "sobel")
+edges, steps = features.canny(image, sigma=2.0, low=0.1, high=0.3, return_steps=True)
+"""
+_SOBEL = "def sobel_x(image):\n"
+_PAD = "    p = np.pad(image, 1, mode='symmetric')\n"
+
+test_gradients_solution, test_gradients_wrong = exercise_tests(
+    "1_classical_features/01_images_and_gradients.ipynb", GRADIENTS_PRELUDE, [
+        ("gradients_sobel_x", {
+            "the course function": _SOBEL + "    return features.image_gradients(image, 'sobel')[0]\n",
+            "sign flipped (left minus right)": _SOBEL + _PAD + (
+                "    diff = p[:, :-2] - p[:, 2:]\n    return diff[:-2] + 2 * diff[1:-1] + diff[2:]\n"),
+            "derivative along y": _SOBEL + _PAD + (
+                "    diff = p[2:] - p[:-2]\n    return diff[:, :-2] + 2 * diff[:, 1:-1] + diff[:, 2:]\n"),
+            "zero padding": _SOBEL + "    p = np.pad(image, 1)\n" + (
+                "    diff = p[:, 2:] - p[:, :-2]\n    return diff[:-2] + 2 * diff[1:-1] + diff[2:]\n"),
+            "Prewitt weights (1, 1, 1)": _SOBEL + _PAD + (
+                "    diff = p[:, 2:] - p[:, :-2]\n    return diff[:-2] + diff[1:-1] + diff[2:]\n"),
+            "mirrored without the edge pixel (reflect)": _SOBEL + "    p = np.pad(image, 1, mode='reflect')\n" + (
+                "    diff = p[:, 2:] - p[:, :-2]\n    return diff[:-2] + 2 * diff[1:-1] + diff[2:]\n"),
+        }),
+        ("gradients_direction", {
+            "the course function": ("def gradient_direction(gx, gy):\n"
+                                    "    return features.gradient_magnitude_direction(gx, gy)[1]\n"),
+            "arguments swapped": "def gradient_direction(gx, gy):\n    return np.degrees(np.arctan2(gx, gy))\n",
+            "arctan of the ratio": ("def gradient_direction(gx, gy):\n"
+                                    "    with np.errstate(all='ignore'):\n"
+                                    "        return np.nan_to_num(np.degrees(np.arctan(gy / gx)))\n"),
+            "radians": "def gradient_direction(gx, gy):\n    return np.arctan2(gy, gx)\n",
+            "in [0, 360)": "def gradient_direction(gx, gy):\n    return np.degrees(np.arctan2(gy, gx)) % 360\n",
+            "y pointing up": "def gradient_direction(gx, gy):\n    return np.degrees(np.arctan2(-gy, gx))\n",
+        }),
+        ("gradients_classify", {
+            "the course's Canny": ("def classify_edges(magnitude, low, high):\n"
+                                   "    features.hysteresis(magnitude, low, high)\n"
+                                   "    return (magnitude > low).astype(int) + (magnitude > high)\n"),
+            "at or above the thresholds": ("def classify_edges(magnitude, low, high):\n"
+                                           "    return (magnitude >= low).astype(int) + (magnitude >= high)\n"),
+            "strong above twice the low threshold": ("def classify_edges(magnitude, low, high):\n"
+                                                     "    return (magnitude > low).astype(int) + (magnitude > 2 * low)\n"),
+            "weak and strong labels swapped": (
+                "def classify_edges(magnitude, low, high):\n"
+                "    return np.where(magnitude > high, 1, np.where(magnitude > low, 2, 0))\n"),
+            "never labels strong": (
+                "def classify_edges(magnitude, low, high):\n    return (magnitude > low).astype(int)\n"),
+        }),
+    ])
+
+HOG_PRELUDE = """
+import numpy as np
+from course_utils import data, features
+
+SEED = 0
+image = features.to_gray(data.load_image("astronaut"))[20:200, 150:330]
+"""
+_BIN = "def orientation_bin(angle, orientations=9):\n    angle = np.asarray(angle)\n"
+_HIST = "def cell_histogram(magnitude, angle, orientations=9):\n    magnitude, angle = np.asarray(magnitude), np.asarray(angle)\n"
+_LENGTH = "def hog_length(height, width, cell=8, block=2, orientations=9):\n"
+
+test_hog_solution, test_hog_wrong = exercise_tests("1_classical_features/02_hog.ipynb", HOG_PRELUDE, [
+    ("hog_orientation_bin", {
+        "rounded instead of floored": _BIN + "    return np.round(angle / (180 / orientations)).astype(int)\n",
+        "bins of 20 degrees whatever the count": _BIN + "    return (angle // 20).astype(int)\n",
+        "bins over 360 degrees": _BIN + "    return (angle // (360 / orientations)).astype(int)\n",
+        "ceiling minus one": _BIN + "    return np.maximum(np.ceil(angle / (180 / orientations)) - 1, 0).astype(int)\n",
+        "returns floats": _BIN + "    return angle // (180 / orientations)\n",
+    }),
+    ("hog_cell_histogram", {
+        "calls the course's hog_cell_histograms": (
+            _HIST + "    features.hog_cell_histograms(magnitude)\n"
+            "    return np.bincount((angle // (180 / orientations)).astype(int).ravel(), magnitude.ravel(),"
+            " orientations) / magnitude.size\n"),
+        "not divided by the pixel count": (
+            _HIST + "    return np.bincount((angle // (180 / orientations)).astype(int).ravel(), magnitude.ravel(),"
+            " orientations)\n"),
+        "always divided by 64": (
+            _HIST + "    return np.bincount((angle // (180 / orientations)).astype(int).ravel(), magnitude.ravel(),"
+            " orientations) / 64\n"),
+        "bins of 20 degrees whatever the count": (
+            _HIST + "    return np.bincount((angle // 20).astype(int).ravel(), magnitude.ravel(), 9)[:orientations]"
+            " / magnitude.size\n"),
+        "counts instead of magnitudes": (
+            _HIST + "    return np.bincount((angle // (180 / orientations)).astype(int).ravel(), None,"
+            " orientations) / magnitude.size\n"),
+        "normalised to sum 1": (
+            _HIST + "    h = np.bincount((angle // (180 / orientations)).astype(int).ravel(), magnitude.ravel(),"
+            " orientations)\n    return h / h.sum()\n"),
+    }),
+    ("hog_length", {
+        "the course function": (_LENGTH + "    return features.hog_feature_length((height, width), orientations,"
+                                " (cell, cell), (block, block))\n"),
+        "blocks do not overlap": (_LENGTH + "    return (height // cell // block) * (width // cell // block)"
+                                  " * block * block * orientations\n"),
+        "one block too few per axis": (_LENGTH + "    return (height // cell - block) * (width // cell - block)"
+                                       " * block * block * orientations\n"),
+        "nine orientations whatever the argument": (
+            _LENGTH + "    return (height // cell - block + 1) * (width // cell - block + 1) * block * block * 9\n"),
+        "partial cells counted": (
+            _LENGTH + "    return (-(-height // cell) - block + 1) * (-(-width // cell) - block + 1)"
+            " * block * block * orientations\n"),
+    }),
+])
+
+CONV_PRELUDE = """
+import numpy as np
+from torch import nn
+from course_utils import conv
+
+SEED = 0
+"""
+_CORR = "def correlate2d(image, kernel):\n"
+_LOOP = ("    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))\n"
+         "    for i in range(out.shape[0]):\n        for j in range(out.shape[1]):\n")
+_MATMUL = "def conv_as_matmul(x, weight):\n    k = weight.shape[-1]\n    cols = conv.im2col(x[None], kernel_size=k)[0]\n"
+
+test_conv_solution, test_conv_wrong = exercise_tests("2_convolution/04_convolution_operation.ipynb", CONV_PRELUDE, [
+    ("conv_correlate2d", {
+        "the course function": _CORR + "    return conv.conv2d(image[None, None], kernel[None, None])[0, 0]\n",
+        "kernel flipped (a convolution)": _CORR + "    kh, kw = kernel.shape\n    kernel = kernel[::-1, ::-1]\n" + _LOOP + (
+            "            out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)\n    return out\n"),
+        "one output row and column short": _CORR + "    kh, kw = kernel.shape\n" + (
+            "    out = np.zeros((image.shape[0] - kh, image.shape[1] - kw))\n"
+            "    for i in range(out.shape[0]):\n        for j in range(out.shape[1]):\n"
+            "            out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)\n    return out\n"),
+        "window height and width crossed": _CORR + "    kh, kw = kernel.shape\n" + _LOOP + (
+            "            out[i, j] = np.sum(image[i:i + kw, j:j + kh] * kernel.T)\n    return out\n"),
+        "window centred (same size, zero padded)": _CORR + "    kh, kw = kernel.shape\n" + (
+            "    p = np.pad(image, ((kh // 2, (kh - 1) // 2), (kw // 2, (kw - 1) // 2)))\n"
+            "    out = np.zeros(image.shape)\n"
+            "    for i in range(out.shape[0]):\n        for j in range(out.shape[1]):\n"
+            "            out[i, j] = np.sum(p[i:i + kh, j:j + kw] * kernel)\n    return out\n"),
+    }),
+    ("conv_layer_parameters", {
+        "the course cost function": (
+            "def layer_parameters(in_channels, out_channels, kernel_size, bias=True):\n"
+            "    return conv.conv_cost(in_channels, out_channels, kernel_size, 1, bias=bias).parameters\n"),
+        "input channels forgotten": ("def layer_parameters(in_channels, out_channels, kernel_size, bias=True):\n"
+                                     "    return out_channels * kernel_size ** 2 + (out_channels if bias else 0)\n"),
+        "one bias per layer": ("def layer_parameters(in_channels, out_channels, kernel_size, bias=True):\n"
+                               "    return out_channels * in_channels * kernel_size ** 2 + int(bias)\n"),
+        "kernel_size * 2 instead of squared": (
+            "def layer_parameters(in_channels, out_channels, kernel_size, bias=True):\n"
+            "    return out_channels * in_channels * kernel_size * 2 + (out_channels if bias else 0)\n"),
+        "bias always counted": ("def layer_parameters(in_channels, out_channels, kernel_size, bias=True):\n"
+                                "    return out_channels * in_channels * kernel_size ** 2 + out_channels\n"),
+        "one bias per input channel": ("def layer_parameters(in_channels, out_channels, kernel_size, bias=True):\n"
+                                       "    return out_channels * in_channels * kernel_size ** 2 + (in_channels if bias else 0)\n"),
+    }),
+    ("conv_as_matmul", {
+        "the course function": "def conv_as_matmul(x, weight):\n    return conv.conv2d(x[None], weight)[0]\n",
+        "the course im2col convolution": "def conv_as_matmul(x, weight):\n    return conv.conv2d_im2col(x[None], weight)[0]\n",
+        "weights reshaped the other way": _MATMUL + (
+            "    out_h, out_w = x.shape[1] - k + 1, x.shape[2] - k + 1\n"
+            "    return (weight.reshape(-1, weight.shape[0]).T @ cols).reshape(weight.shape[0], out_h, out_w)\n"),
+        "output height and width crossed": _MATMUL + (
+            "    out_h, out_w = x.shape[2] - k + 1, x.shape[1] - k + 1\n"
+            "    return (weight.reshape(weight.shape[0], -1) @ cols).reshape(weight.shape[0], out_h, out_w)\n"),
+        "3 x 3 kernels assumed": (
+            "def conv_as_matmul(x, weight):\n    cols = conv.im2col(x[None], kernel_size=3)[0]\n"
+            "    out_h, out_w = x.shape[1] - 2, x.shape[2] - 2\n"
+            "    return (weight.reshape(weight.shape[0], -1) @ cols).reshape(weight.shape[0], out_h, out_w)\n"),
+    }),
+])
