@@ -14,6 +14,7 @@ Algorithms, one topic per module (Parts 1-4)::
     optim         SGD, momentum, RMSProp, Adam, EWMA, learning-rate schedules
     augment       seeded batch augmentations, mixup, cutmix
     train         the one training loop of the course, evaluation, freezing
+    diffusion     noise schedules, the forward process in one jump, DDPM and DDIM steps (Part 7)
 
 Families of later parts, one family per module::
 
@@ -24,7 +25,7 @@ Built on the algorithms::
 
     data/          files, samples, splits, synthetic, scenes, coco
     metrics/       edges, detection (later: segmentation)
-    models/        counting, blocks, classic, small, transfer, detection, two_stage (later: segmentation, transformers)
+    models/        counting, blocks, classic, small, local, transfer, detection, two_stage, ..., segmentation, deeplab, mask_rcnn, transformers
     viz/           images, detections, roi, diagrams, trajectories, history, animation, explorers
 
 Plumbing: ``notebook`` (set-up call, source display), ``exercises`` (student

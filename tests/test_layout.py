@@ -23,7 +23,7 @@ PACKAGE = ROOT / "course_utils"
 LAYERS = {
     "_checks": 0, "notebook": 0, "exercises": 0,
     "features": 1, "conv": 1, "layers": 1, "classifiers": 1, "optim": 1, "augment": 1, "train": 1,
-    "detection": 1, "segmentation": 1,
+    "detection": 1, "segmentation": 1, "diffusion": 1,
     "data": 2, "metrics": 2, "models": 2,
     "viz": 3,
 }

@@ -1,0 +1,223 @@
+"""Denoising diffusion, written small enough to read (groundwork for notebook 30).
+
+The forward process adds Gaussian noise in ``T`` small steps,
+``x_t = sqrt(1 - beta_t) x_{t-1} + sqrt(beta_t) eps_t``. Because a sum of
+independent Gaussians is Gaussian, any step can be reached from ``x_0`` in one
+jump (Ho et al. 2020, eq. 4)::
+
+    x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps,    abar_t = prod_{s <= t} (1 - beta_s).
+
+A network trained to predict ``eps`` from ``(x_t, t)`` lets us walk back:
+
+* :func:`ddpm_step`: one step of the reverse chain, ``x_t -> x_{t-1}``, with
+  fresh noise of variance ``beta_t`` (DDPM, Ho et al. 2020, Algorithm 2);
+* :func:`ddim_step`: a deterministic jump ``x_t -> x_s`` to any earlier step
+  ``s`` (DDIM with ``eta = 0``, Song et al. 2021), so sampling can skip steps.
+
+Steps are numbered ``1 .. T`` as in the papers; index ``t`` of the schedule
+arrays refers to step ``t`` (index 0 is step 0, ``abar_0 = 1``, no noise).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from ._checks import check_choice, check_int, check_number
+
+__all__ = ["NoiseSchedule", "make_schedule", "q_sample", "q_sample_iterative", "posterior_mean", "ddpm_step",
+           "ddim_step", "sample"]
+
+
+@dataclass(frozen=True)
+class NoiseSchedule:
+    """The per-step noise of a diffusion: ``betas[t]``, ``alphas[t] = 1 - betas[t]``, ``alpha_bars[t]``.
+
+    Index 0 stands for "no noise yet" (``beta = 0``, ``alpha_bar = 1``), so
+    that ``alpha_bars[t]`` is the product over steps ``1 .. t``. Float64.
+    """
+
+    betas: torch.Tensor
+    alphas: torch.Tensor
+    alpha_bars: torch.Tensor
+
+    @property
+    def steps(self) -> int:
+        """T, the number of noising steps."""
+        return len(self.betas) - 1
+
+
+def make_schedule(steps=200, kind="linear", beta_start=1e-4, beta_end=0.02, cosine_offset=0.008):
+    """A noise schedule of ``steps`` steps.
+
+    Parameters
+    ----------
+    steps : int
+        T.
+    kind : {"linear", "cosine"}
+        "linear": betas evenly spaced from ``beta_start`` to ``beta_end``
+        (Ho et al. 2020 used 1e-4 to 0.02 over 1,000 steps; fewer steps want
+        larger betas). "cosine": ``abar_t = cos^2(((t / T + s) / (1 + s)) pi / 2)``
+        normalized to ``abar_0 = 1``, betas clipped at 0.999 (Nichol & Dhariwal
+        2021), which destroys the image more evenly over the steps.
+    beta_start, beta_end : float
+        Linear schedule only; ``0 < beta_start <= beta_end < 1``.
+    cosine_offset : float
+        The ``s`` of the cosine schedule.
+
+    Returns
+    -------
+    NoiseSchedule
+    """
+    steps = check_int(steps, "steps", minimum=1)
+    check_choice(kind, "kind", ("linear", "cosine"))
+    if kind == "linear":
+        beta_start = check_number(beta_start, "beta_start", minimum=0, strict_minimum=True, maximum=1)
+        beta_end = check_number(beta_end, "beta_end", minimum=beta_start, maximum=1)
+        if beta_end >= 1:
+            raise ValueError(f"beta_end must be < 1, got {beta_end}")
+        betas = torch.linspace(beta_start, beta_end, steps, dtype=torch.float64)
+    else:
+        s = check_number(cosine_offset, "cosine_offset", minimum=0)
+        t = torch.arange(steps + 1, dtype=torch.float64) / steps
+        f = torch.cos((t + s) / (1 + s) * math.pi / 2) ** 2
+        abar = f / f[0]
+        betas = (1 - abar[1:] / abar[:-1]).clamp(max=0.999)
+    betas = torch.cat([torch.zeros(1, dtype=torch.float64), betas])
+    alphas = 1 - betas
+    return NoiseSchedule(betas, alphas, torch.cumprod(alphas, 0))
+
+
+def _check_steps(t, schedule, name="t"):
+    t = torch.as_tensor(t)
+    if t.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
+        raise TypeError(f"{name} must hold integer steps, got {t.dtype}")
+    if t.numel() and (t.min() < 0 or t.max() > schedule.steps):
+        raise ValueError(f"{name} must lie in 0..{schedule.steps}, got values from {int(t.min())} to {int(t.max())}")
+    return t.long()
+
+
+def _per_image(values, t, like):
+    """values[t] shaped to broadcast over images of shape ``like`` (one step per image, or one for all)."""
+    picked = values[t].to(like.dtype)
+    return picked.reshape(picked.shape + (1,) * (like.ndim - picked.ndim))
+
+
+def q_sample(x0, t, noise, schedule):
+    """The forward process in one jump: ``sqrt(abar_t) x0 + sqrt(1 - abar_t) noise``.
+
+    Parameters
+    ----------
+    x0 : Tensor (B, ...)
+        Clean images.
+    t : int or LongTensor (B,)
+        The step of each image (0 returns ``x0``).
+    noise : Tensor like ``x0``
+        Standard normal noise; passed in, so the caller controls the random stream.
+    schedule : NoiseSchedule
+    """
+    if noise.shape != x0.shape:
+        raise ValueError(f"noise must have the shape of x0 {tuple(x0.shape)}, got {tuple(noise.shape)}")
+    t = _check_steps(t, schedule)
+    abar = _per_image(schedule.alpha_bars, t, x0)
+    return abar.sqrt() * x0 + (1 - abar).sqrt() * noise
+
+
+def q_sample_iterative(x0, t, noises, schedule):
+    """The forward process step by step: ``x_s = sqrt(1 - beta_s) x_{s-1} + sqrt(beta_s) noises[s - 1]`` up to ``t``.
+
+    ``noises`` is a sequence of at least ``t`` tensors shaped like ``x0``. Its
+    result equals :func:`q_sample` with the one noise
+    ``sum_s sqrt(beta_s) prod_{r > s} sqrt(alpha_r) noises[s - 1] / sqrt(1 - abar_t)``
+    (a standard normal too): the two agree in distribution for every ``t``.
+    """
+    t = int(_check_steps(t, schedule))
+    if len(noises) < t:
+        raise ValueError(f"noises must hold at least t = {t} tensors, got {len(noises)}")
+    x = x0
+    for s in range(1, t + 1):
+        x = schedule.alphas[s].sqrt().to(x0.dtype) * x + schedule.betas[s].sqrt().to(x0.dtype) * noises[s - 1]
+    return x
+
+
+def posterior_mean(x_t, x0, t, schedule):
+    """Mean of ``q(x_{t-1} | x_t, x_0)``, the target the reverse step aims at (Ho et al. 2020, eq. 7)."""
+    t = _check_steps(t, schedule)
+    if torch.any(t < 1):
+        raise ValueError("t must be >= 1: step 0 has no predecessor")
+    beta, alpha = _per_image(schedule.betas, t, x_t), _per_image(schedule.alphas, t, x_t)
+    abar, abar_prev = _per_image(schedule.alpha_bars, t, x_t), _per_image(schedule.alpha_bars, t - 1, x_t)
+    return (abar_prev.sqrt() * beta / (1 - abar)) * x0 + (alpha.sqrt() * (1 - abar_prev) / (1 - abar)) * x_t
+
+
+def ddpm_step(x_t, predicted_noise, t, schedule, noise=None):
+    """One reverse step ``x_t -> x_{t-1}`` from the predicted noise (DDPM, variance ``beta_t``).
+
+    ``x_{t-1} = (x_t - beta_t / sqrt(1 - abar_t) eps) / sqrt(alpha_t) + sqrt(beta_t) z``,
+    with ``z = noise`` (standard normal) for ``t > 1`` and no noise at the last step.
+    With the true noise as ``predicted_noise``, the mean is :func:`posterior_mean`.
+    """
+    t = _check_steps(t, schedule)
+    if torch.any(t < 1):
+        raise ValueError("t must be >= 1: step 0 has no predecessor")
+    beta, alpha = _per_image(schedule.betas, t, x_t), _per_image(schedule.alphas, t, x_t)
+    abar = _per_image(schedule.alpha_bars, t, x_t)
+    mean = (x_t - beta / (1 - abar).sqrt() * predicted_noise) / alpha.sqrt()
+    if noise is None:
+        return mean
+    last = _per_image((torch.arange(schedule.steps + 1) == 1).to(torch.float64), t, x_t)
+    return mean + (1 - last) * beta.sqrt() * noise
+
+
+def ddim_step(x_t, predicted_noise, t, s, schedule):
+    """A deterministic jump ``x_t -> x_s``, ``s < t`` (DDIM with eta = 0).
+
+    The clean image implied by the prediction,
+    ``x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t)``, is noised again to
+    step ``s`` with the same noise: ``sqrt(abar_s) x0_hat + sqrt(1 - abar_s) eps``.
+    """
+    t, s = _check_steps(t, schedule), _check_steps(s, schedule, "s")
+    if torch.any(s >= t):
+        raise ValueError("s must be smaller than t: DDIM jumps back in time")
+    abar_t, abar_s = _per_image(schedule.alpha_bars, t, x_t), _per_image(schedule.alpha_bars, s, x_t)
+    x0_hat = (x_t - (1 - abar_t).sqrt() * predicted_noise) / abar_t.sqrt()
+    return abar_s.sqrt() * x0_hat + (1 - abar_s).sqrt() * predicted_noise
+
+
+@torch.no_grad()
+def sample(model, shape, schedule, method="ddpm", steps=None, generator=None):
+    """Images drawn from pure noise by walking the reverse chain.
+
+    Parameters
+    ----------
+    model : callable
+        ``model(x_t, t)`` returns the predicted noise; ``t`` is a LongTensor (B,).
+    shape : tuple
+        (B, C, H, W) of the images to draw.
+    schedule : NoiseSchedule
+    method : {"ddpm", "ddim"}
+    steps : int, optional
+        DDIM only: how many evenly spaced steps to take (default: all T).
+    generator : torch.Generator, optional
+        The random stream of the starting noise and of DDPM's step noise.
+
+    Returns
+    -------
+    Tensor of ``shape``
+    """
+    check_choice(method, "method", ("ddpm", "ddim"))
+    x = torch.randn(shape, generator=generator)
+    batch = shape[0]
+    if method == "ddpm":
+        for t in range(schedule.steps, 0, -1):
+            step = torch.full((batch,), t, dtype=torch.long)
+            noise = torch.randn(shape, generator=generator) if t > 1 else None
+            x = ddpm_step(x, model(x, step), step, schedule, noise)
+        return x
+    steps = schedule.steps if steps is None else check_int(steps, "steps", minimum=1, maximum=schedule.steps)
+    times = torch.linspace(schedule.steps, 0, steps + 1).round().long().unique_consecutive()
+    for t, s in zip(times[:-1], times[1:]):
+        x = ddim_step(x, model(x, torch.full((batch,), int(t), dtype=torch.long)), t, s, schedule)
+    return x
