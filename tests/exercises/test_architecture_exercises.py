@@ -1,10 +1,11 @@
-"""Notebooks 13, 14 and 17: graded cells accept the solution and reject the stub and plausible wrong answers.
+"""Notebooks 13-17: graded cells accept the solution and reject the stub and plausible wrong answers.
 
 Each graded cell runs the answer with the course function that is its answer
 forbidden (``course_utils.exercises.forbid``), so an answer that only calls it
 fails; the wrong answers below are the slips the exercises invite (a missed
 bias, no padding, a pool that rounds up, no max shift, a missed factor of two or
-of the groups, a wrong axis, an unclamped intersection) and that delegation.
+of the groups, a wrong axis, an unclamped intersection, a ReLU in the wrong place,
+an unbalanced class mean, a layer left frozen) and that delegation.
 """
 
 from graded import exercise_tests
@@ -169,5 +170,91 @@ test_boxes_solution, test_boxes_wrong = exercise_tests("5_detection/17_localizat
             "    return inter / union - (enclosing - union) / enclosing\n"),
         "the course's generalized_box_iou": "def giou(a, b):\n    return float(detection.generalized_box_iou("
                                             "np.array([a], float), np.array([b], float))[0, 0])\n",
+    }),
+])
+
+# ---------------------------------------------------------------- notebook 15
+RESNET_PRELUDE = """
+import torch
+from torch import nn
+from course_utils import models
+torch.manual_seed(0)
+"""
+_RF = "def residual_forward(x, f):\n"
+_ZP = "def zero_pad_shortcut(x, out_channels, stride):\n"
+_ZEROS = "    zeros = torch.zeros(x.shape[0], out_channels - x.shape[1], x.shape[2], x.shape[3], dtype=x.dtype)\n"
+
+test_resnet_solution, test_resnet_wrong = exercise_tests("4_architectures/15_residual_learning.ipynb", RESNET_PRELUDE, [
+    ("resnet_residual_forward", {
+        "no ReLU": _RF + "    return f(x) + x\n",
+        "ReLU before the sum": _RF + "    return torch.relu(f(x)) + x\n",
+        "ReLU on each term": _RF + "    return torch.relu(f(x)) + torch.relu(x)\n",
+        "f applied to ReLU(x)": _RF + "    return torch.relu(f(torch.relu(x)) + x)\n",
+    }),
+    ("resnet_zero_pad_shortcut", {
+        "zeros in front": _ZP + "    x = x[:, :, ::stride, ::stride]\n" + _ZEROS + "    return torch.cat([zeros, x], dim=1)\n",
+        "no subsampling": _ZP + _ZEROS + "    return torch.cat([x, zeros], dim=1)\n",
+        "subsampling from the second pixel": _ZP + "    x = x[:, :, 1::stride, 1::stride]\n" + _ZEROS
+                                             + "    return torch.cat([x, zeros], dim=1)\n",
+        "channels doubled": _ZP + "    x = x[:, :, ::stride, ::stride]\n    return torch.cat([x, torch.zeros_like(x)], dim=1)\n",
+        "average pooling": _ZP + "    x = nn.functional.avg_pool2d(x, stride, ceil_mode=True)\n" + _ZEROS
+                           + "    return torch.cat([x, zeros], dim=1)\n",
+        "the course's BasicBlock": _ZP + (
+            "    shortcut = models.BasicBlock(x.shape[1], out_channels, stride=stride, shortcut='identity').downsample\n"
+            "    return x if shortcut is None else shortcut(x)\n"),
+    }),
+    ("resnet_stack_depth", {
+        "the FC layer left out": "def stack_depth(n):\n    return 6 * n + 1\n",
+        "stages only": "def stack_depth(n):\n    return 6 * n\n",
+        "one convolution per block": "def stack_depth(n):\n    return 3 * n + 2\n",
+        "the course's DepthStack": ("def stack_depth(n):\n    return sum(isinstance(m, (nn.Conv2d, nn.Linear))\n"
+                                    "               for m in models.DepthStack(n, shortcut='none').modules())\n"),
+    }),
+])
+
+# ---------------------------------------------------------------- notebook 16
+TRANSFER_PRELUDE = """
+import torch
+from torch import nn
+from course_utils import models
+"""
+_TF = "def trainable_fraction(model):\n"
+_CM = "def class_means(features, labels):\n"
+_FF = "def freeze_features(model):\n"
+
+test_transfer_solution, test_transfer_wrong = exercise_tests("4_architectures/16_transfer_learning.ipynb", TRANSFER_PRELUDE, [
+    ("transfer_trainable_fraction", {
+        "tensors counted, not values": _TF + (
+            "    params = list(model.parameters())\n    return sum(p.requires_grad for p in params) / len(params)\n"),
+        "the frozen fraction": _TF + ("    total = sum(p.numel() for p in model.parameters())\n"
+                                      "    return sum(p.numel() for p in model.parameters() if not p.requires_grad) / total\n"),
+        "buffers in the total": _TF + ("    total = sum(t.numel() for t in model.state_dict().values())\n"
+                                       "    return sum(p.numel() for p in model.parameters() if p.requires_grad) / total\n"),
+        "the course's count_parameters": _TF + (
+            "    return models.count_parameters(model, trainable_only=True).total / models.count_parameters(model).total\n"),
+    }),
+    ("transfer_class_means", {
+        "sums, not means": _CM + "    return torch.stack([features[labels == c].sum(0) for c in range(int(labels.max()) + 1)])\n",
+        "one class short": _CM + "    return torch.stack([features[labels == c].mean(0) for c in range(int(labels.max()))])\n",
+        "divided by the average class size": _CM + (
+            "    k = int(labels.max()) + 1\n"
+            "    return torch.stack([features[labels == c].sum(0) for c in range(k)]) * k / len(labels)\n"),
+        "medians": _CM + "    return torch.stack([features[labels == c].median(0).values for c in range(int(labels.max()) + 1)])\n",
+    }),
+    ("transfer_freeze_features", {
+        "everything frozen": _FF + "    model.requires_grad_(False)\n    return model\n",
+        "fc frozen, the rest trains": _FF + (
+            "    for name, p in model.named_parameters():\n        p.requires_grad_(not name.startswith('fc.'))\n"
+            "    return model\n"),
+        "only convolution weights frozen": _FF + (
+            "    for name, p in model.named_parameters():\n        if 'conv' in name:\n            p.requires_grad_(False)\n"
+            "    return model\n"),
+        "fc never switched back on": _FF + (
+            "    for name, p in model.named_parameters():\n        if not name.startswith('fc.'):\n"
+            "            p.requires_grad_(False)\n    return model\n"),
+        "the course's transfer_model": _FF + (
+            "    reference = dict(models.transfer_model('train fc', model.fc.out_features).named_parameters())\n"
+            "    for name, p in model.named_parameters():\n        p.requires_grad_(reference[name].requires_grad)\n"
+            "    return model\n"),
     }),
 ])
