@@ -193,7 +193,7 @@ def _find_one_notebook(source: Path, name: str) -> Path:
     exact = [p for p in notebooks if p.relative_to(source).as_posix().removesuffix(".ipynb") == wanted]
     if exact:
         return exact[0]
-    matches = [p for p in notebooks if p.stem == wanted or p.stem.split("_")[0] == wanted]
+    matches = [p for p in notebooks if p.stem == wanted or p.stem.split("_")[0] in (wanted, wanted.zfill(2))]
     if len(matches) != 1:
         known = ", ".join(p.stem for p in notebooks)
         found = "no notebook" if not matches else f"{len(matches)} notebooks"

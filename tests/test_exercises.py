@@ -133,6 +133,8 @@ def test_reset_gives_a_fresh_copy_and_keeps_the_old_one(tmp_path):
     # The fresh copy counts as untouched: the next refresh may update it.
     assert write_student_copies(source, target, verbose=False)["unchanged"] == ["11_other.ipynb",
                                                                               "3_part/10_topic.ipynb"]
+    nbformat.write(nb, source / "07_early.ipynb")
+    assert reset_student_copy("7", source, target, verbose=False)["written"] == "07_early.ipynb"
     with pytest.raises(ValueError, match="notebook must name one notebook"):
         reset_student_copy("99", source, target, verbose=False)
     with pytest.raises(ValueError, match="notebook must be"):

@@ -65,7 +65,9 @@ def scaled_dot_product_attention(query, key, value, mask=None, return_weights=Fa
         Broadcastable to (..., L, S). Boolean: ``True`` where a query may
         attend to a key (``F.scaled_dot_product_attention``'s convention).
         Floating: added to the scores (``-inf`` forbids). A query with no
-        allowed key gets NaN, as in torch.
+        allowed key gets zero weights and a zero output, as
+        ``F.scaled_dot_product_attention`` gives (``nn.MultiheadAttention``
+        gives NaN there).
     return_weights : bool
         Also return the (..., L, S) attention weights.
 
@@ -91,6 +93,8 @@ def scaled_dot_product_attention(query, key, value, mask=None, return_weights=Fa
         else:
             raise TypeError(f"mask must be boolean or floating, got {mask.dtype}")
     weights = torch.softmax(scores, dim=-1)
+    if mask is not None:  # a fully masked row: softmax of all -inf is NaN; no key, no weight
+        weights = weights.masked_fill(torch.isneginf(scores).all(dim=-1, keepdim=True), 0.0)
     out = weights @ value
     return (out, weights) if return_weights else out
 
@@ -162,8 +166,12 @@ class MultiHeadAttention(nn.Module):
         _check_tensor(query, "query", 3)
         key = query if key is None else _check_tensor(key, "key", 3)
         value = key if value is None else _check_tensor(value, "value", 3)
-        if query.shape[-1] != self.embed_dim:
-            raise ValueError(f"query must have {self.embed_dim} features, got shape {tuple(query.shape)}")
+        for name, tensor in (("query", query), ("key", key), ("value", value)):
+            if tensor.ndim != 3 or tensor.shape[-1] != self.embed_dim:
+                raise ValueError(f"{name} must have shape (B, length, {self.embed_dim}), got {tuple(tensor.shape)}")
+        if key.shape[:2] != value.shape[:2] or key.shape[0] != query.shape[0]:
+            raise ValueError(f"query, key and value must share the batch size, and key and value their length; "
+                             f"got {tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}")
         w_q, w_k, w_v = self.in_proj_weight.chunk(3)
         b_q, b_k, b_v = self.in_proj_bias.chunk(3) if self.in_proj_bias is not None else (None,) * 3
         q = self._split_heads(F.linear(query, w_q, b_q))
@@ -171,6 +179,13 @@ class MultiHeadAttention(nn.Module):
         v = self._split_heads(F.linear(value, w_v, b_v))
         batch, length, source = query.shape[0], query.shape[1], key.shape[1]
 
+        if attn_mask is not None and tuple(attn_mask.shape) not in ((length, source),
+                                                                   (batch * self.num_heads, length, source)):
+            raise ValueError(f"attn_mask must have shape ({length}, {source}) or "
+                             f"({batch * self.num_heads}, {length}, {source}), got {tuple(attn_mask.shape)}")
+        if key_padding_mask is not None and tuple(key_padding_mask.shape) != (batch, source):
+            raise ValueError(f"key_padding_mask must have shape (B, S) = ({batch}, {source}), "
+                             f"got {tuple(key_padding_mask.shape)}")
         mask = _forbidden_to_additive(attn_mask, "attn_mask", q.dtype)
         if mask is not None and mask.ndim == 3:  # torch's (B * heads, L, S) layout
             mask = mask.view(batch, self.num_heads, length, source)
@@ -251,7 +266,8 @@ def patchify(images, patch_size):
     flattened, so that ``patchify(x, p) @ w.flatten(1).T`` equals
     ``conv2d(x, w, stride=p)`` read row by row.
     """
-    _check_tensor(images, "images", 4)
+    if not isinstance(images, torch.Tensor):
+        raise TypeError(f"images must be a torch.Tensor, got {type(images).__name__}")
     if images.ndim != 4:
         raise ValueError(f"images must have shape (B, C, H, W), got {tuple(images.shape)}")
     p = check_int(patch_size, "patch_size", minimum=1)
@@ -322,9 +338,11 @@ class VisionTransformer(nn.Module):
 
     def tokens(self, images):
         """The (B, 1 + N, dim) input of the first block: class token, then patches, plus positions."""
-        if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[-2:] != (self.image_size,) * 2:
-            shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-            raise ValueError(f"images must be a (B, C, {self.image_size}, {self.image_size}) tensor, got {shape}")
+        if not isinstance(images, torch.Tensor):
+            raise TypeError(f"images must be a torch.Tensor, got {type(images).__name__}")
+        if images.ndim != 4 or images.shape[-2:] != (self.image_size,) * 2:
+            raise ValueError(f"images must be a (B, C, {self.image_size}, {self.image_size}) tensor, "
+                             f"got {tuple(images.shape)}")
         patches = self.patch_embed(images)
         cls = self.cls_token.expand(len(images), -1, -1)
         return torch.cat([cls, patches], dim=1) + self.pos_embedding

@@ -37,6 +37,19 @@ def test_attention_equals_torch(trial, lead, length, source, d, dv):
     torch.testing.assert_close(weights.sum(-1), torch.ones(weights.shape[:-1], dtype=torch.float64), **TOL)
 
 
+def test_fully_masked_query_gets_zeros_like_torch():
+    g = torch.Generator().manual_seed(2)
+    q, k, v = (torch.randn(2, 4, 5, generator=g, dtype=torch.float64) for _ in range(3))
+    allowed = torch.rand(4, 4, generator=g) < 0.5
+    allowed[:, 0] = True
+    allowed[2] = False  # query 2 may look nowhere
+    ours, weights = tr.scaled_dot_product_attention(q, k, v, allowed, return_weights=True)
+    torch.testing.assert_close(ours, F.scaled_dot_product_attention(q, k, v, attn_mask=allowed), **TOL)
+    assert torch.all(ours[:, 2] == 0) and torch.all(weights[:, 2] == 0)
+    additive = torch.zeros(4, 4, dtype=torch.float64).masked_fill(~allowed, float("-inf"))
+    torch.testing.assert_close(tr.scaled_dot_product_attention(q, k, v, additive), ours, **TOL)
+
+
 def test_causal_mask_equals_is_causal():
     g = torch.Generator().manual_seed(1)
     q, k, v = (torch.randn(2, 3, 6, 8, generator=g, dtype=torch.float64) for _ in range(3))
@@ -162,8 +175,18 @@ def test_bad_input_is_named():
         tr.scaled_dot_product_attention([[1.0]], q, q)
     with pytest.raises(ValueError, match="num_heads must divide"):
         tr.MultiHeadAttention(10, 3)
-    with pytest.raises(ValueError, match="query must have 8 features"):
-        tr.MultiHeadAttention(8, 2)(torch.randn(1, 3, 6))
+    mha = tr.MultiHeadAttention(8, 2)
+    with pytest.raises(ValueError, match=r"query must have shape \(B, length, 8\)"):
+        mha(torch.randn(1, 3, 6))
+    x = torch.randn(2, 3, 8)
+    with pytest.raises(ValueError, match="share the batch size"):
+        mha(x, torch.randn(1, 3, 8), torch.randn(1, 3, 8))
+    with pytest.raises(ValueError, match="key_padding_mask must have shape"):
+        mha(x, key_padding_mask=torch.zeros(3, 2, dtype=torch.bool))  # torch's old batch-second layout
+    with pytest.raises(ValueError, match="attn_mask must have shape"):
+        mha(x, attn_mask=torch.zeros(2, 3, 3, dtype=torch.bool))
+    with pytest.raises(TypeError, match="images must be a torch.Tensor"):
+        tr.patchify([[1.0]], 1)
     with pytest.raises(ValueError, match="activation must be"):
         tr.TransformerEncoderBlock(8, 2, 16, activation="tanh")
     with pytest.raises(ValueError, match="patch_size must divide"):
@@ -172,3 +195,5 @@ def test_bad_input_is_named():
         tr.VisionTransformer(image_size=28, patch_size=5)
     with pytest.raises(ValueError, match="images must be a"):
         tr.VisionTransformer()(torch.randn(1, 1, 32, 32))
+    with pytest.raises(TypeError, match="images must be a torch.Tensor"):
+        tr.VisionTransformer()(None)
