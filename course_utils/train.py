@@ -698,8 +698,9 @@ class EarlyStopping:
                 f"best_value={self.best_value})")
 
 
-def fit_one_cycle(model, loader, max_lr, loss_fn="model", weight_decay=1e-4, pct_start=0.1, progress=True):
-    """One pass over ``loader`` with AdamW and a one-cycle learning rate stepped every batch.
+def fit_one_cycle(model, loader, max_lr, loss_fn="model", weight_decay=1e-4, pct_start=0.1, progress=True, *,
+                  epochs=1, optimizer="adamw"):
+    """``epochs`` passes over ``loader`` with AdamW (or Adam) and a one-cycle learning rate stepped every batch.
 
     The recipe of the detectors and segmenters of Parts 5 and 6, trained on
     fresh scenes (:func:`course_utils.data.fresh_scene_loader`): the rate
@@ -713,9 +714,14 @@ def fit_one_cycle(model, loader, max_lr, loss_fn="model", weight_decay=1e-4, pct
     loader : DataLoader
         One optimizer step per batch.
     max_lr, weight_decay, pct_start : float
-    loss_fn : "model" or callable
-        As in :func:`fit`.
+    loss_fn : "model", callable or None
+        As in :func:`fit` (None: cross-entropy).
     progress : bool
+    epochs : int
+        Passes over ``loader``; the cycle spans all of them.
+    optimizer : {"adamw", "adam"}
+        "adam" is ``torch.optim.Adam`` with ``weight_decay`` as its L2 term
+        (the classifiers of Parts 3 and 4 use it with 0).
 
     Returns
     -------
@@ -726,10 +732,13 @@ def fit_one_cycle(model, loader, max_lr, loss_fn="model", weight_decay=1e-4, pct
     trainable = [p for p in model.parameters() if p.requires_grad]
     if not trainable:
         raise ValueError("model has no parameter that requires gradients")
-    steps = len(loader)
-    optimizer = torch.optim.AdamW(trainable, lr=max_lr, weight_decay=weight_decay)
+    epochs = check_int(epochs, "epochs", minimum=1)
+    kind = check_choice(optimizer, "optimizer", ("adamw", "adam"))
+    steps = epochs * len(loader)
+    make = torch.optim.AdamW if kind == "adamw" else torch.optim.Adam
+    optimizer = make(trainable, lr=max_lr, weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=steps, pct_start=pct_start)
-    return fit(model, loader, optimizer, epochs=1, loss_fn=loss_fn, metric=None, scheduler=schedule,
+    return fit(model, loader, optimizer, epochs=epochs, loss_fn=loss_fn, metric=None, scheduler=schedule,
                scheduler_step="step", progress=progress)
 
 

@@ -541,3 +541,26 @@ def test_early_stopping_checks_its_input():
     with pytest.raises(TypeError, match="on_epoch"):
         train.fit(model, (x, y), torch.optim.SGD(model.parameters(), lr=0.1), epochs=1, progress=False,
                   on_epoch="stop")
+
+
+def test_fit_one_cycle_epochs_and_adam_equal_the_recipe_written_out():
+    from course_utils.train import fit, fit_one_cycle, make_loader
+
+    x, y = torch.randn(40, 3), torch.randint(0, 2, (40,))
+    weights = []
+    for written_out in (True, False):
+        torch.manual_seed(0)
+        model = torch.nn.Linear(3, 2)
+        loader = make_loader(x, y, batch_size=8, seed=0)
+        if written_out:
+            optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+            schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.05, total_steps=3 * len(loader),
+                                                           pct_start=0.3)
+            fit(model, loader, optimizer, epochs=3, scheduler=schedule, scheduler_step="step", progress=False)
+        else:
+            fit_one_cycle(model, loader, 0.05, loss_fn=None, weight_decay=0, pct_start=0.3, progress=False,
+                          epochs=3, optimizer="adam")
+        weights.append(model.weight.detach().clone())
+    assert torch.equal(weights[0], weights[1])
+    with pytest.raises(ValueError, match="optimizer must be"):
+        fit_one_cycle(torch.nn.Linear(3, 2), make_loader(x, y), 0.1, optimizer="sgd")
