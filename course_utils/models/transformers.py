@@ -11,6 +11,11 @@
   residual connection and a layer norm, before (``norm_first=True``, ViT) or
   after (the original transformer) the sub-layer; the layout of
   ``torch.nn.TransformerEncoderLayer``, equal to it both ways (tested).
+* :class:`TransformerDecoderBlock`: self-attention among queries,
+  cross-attention from the queries to a memory (image tokens), and an MLP,
+  in the layout of ``torch.nn.TransformerDecoderLayer``, equal to it both
+  ways (tested); optional position terms added to queries and keys, as DETR
+  does (notebook 29).
 * :func:`patchify` and :class:`PatchEmbedding`: an image cut into
   non-overlapping ``p x p`` patches, each flattened and projected linearly;
   the same as a convolution with kernel and stride ``p`` (tested).
@@ -34,8 +39,8 @@ from torch.nn import functional as F
 
 from .._checks import check_choice, check_int, check_number
 
-__all__ = ["scaled_dot_product_attention", "MultiHeadAttention", "TransformerEncoderBlock", "patchify",
-           "PatchEmbedding", "VisionTransformer"]
+__all__ = ["scaled_dot_product_attention", "MultiHeadAttention", "TransformerEncoderBlock", "TransformerDecoderBlock",
+           "patchify", "PatchEmbedding", "VisionTransformer"]
 
 
 def _check_tensor(value, name, ndim_min):
@@ -255,6 +260,102 @@ class TransformerEncoderBlock(nn.Module):
             attended, weights = self._attend(x, mask, key_padding_mask, return_attention)
             x = self.norm1(x + attended)
             x = self.norm2(x + self._mlp(x))
+        return (x, weights) if return_attention else x
+
+
+class TransformerDecoderBlock(nn.Module):
+    """Self-attention among the queries, cross-attention to a memory, and an MLP; each residual and normalized.
+
+    The layout (and parameter names) of ``torch.nn.TransformerDecoderLayer``
+    with ``batch_first=True``. With ``norm_first=True`` (pre-norm):
+
+    * ``x = x + self_attn(norm1(x))``: the queries look at each other (this
+      is how DETR's queries learn not to answer the same object twice);
+    * ``x = x + multihead_attn(norm2(x), memory)``: each query gathers from
+      the memory, the image tokens (cross-attention: queries from ``x``, keys
+      and values from ``memory``);
+    * ``x = x + mlp(norm3(x))``;
+
+    with ``norm_first=False`` (post-norm) each line is ``x = norm(x + sub-layer(x))``.
+
+    DETR (Carion et al. 2020) adds position terms to the *queries and keys*
+    of every attention, never to the values: ``query_pos`` to the queries'
+    side, ``memory_pos`` to the memory's keys. Without them the block equals
+    ``nn.TransformerDecoderLayer`` (tested).
+
+    Parameters
+    ----------
+    dim, heads, mlp_dim : int
+    dropout : float
+    activation : {"relu", "gelu"}
+    norm_first : bool
+    layer_norm_eps : float
+    """
+
+    def __init__(self, dim, heads, mlp_dim, dropout=0.0, activation="relu", norm_first=True, layer_norm_eps=1e-5):
+        super().__init__()
+        check_int(mlp_dim, "mlp_dim", minimum=1)
+        check_number(dropout, "dropout", minimum=0, maximum=1)
+        self.activation = check_choice(activation, "activation", ("gelu", "relu"))
+        self.norm_first = bool(norm_first)
+        self.self_attn = MultiHeadAttention(dim, heads)
+        self.multihead_attn = MultiHeadAttention(dim, heads)
+        self.linear1 = nn.Linear(dim, mlp_dim)
+        self.linear2 = nn.Linear(mlp_dim, dim)
+        self.norm1 = nn.LayerNorm(dim, eps=layer_norm_eps)
+        self.norm2 = nn.LayerNorm(dim, eps=layer_norm_eps)
+        self.norm3 = nn.LayerNorm(dim, eps=layer_norm_eps)
+        self.dropout = nn.Dropout(dropout)
+
+    @staticmethod
+    def _plus(x, pos, name):
+        if pos is None:
+            return x
+        if not isinstance(pos, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(pos).__name__}")
+        try:
+            return x + pos
+        except RuntimeError as error:
+            raise ValueError(f"{name} must broadcast to shape {tuple(x.shape)}, got {tuple(pos.shape)}") from error
+
+    def _self(self, x, query_pos, mask, padding):
+        q = self._plus(x, query_pos, "query_pos")
+        return self.dropout(self.self_attn(q, q, x, key_padding_mask=padding, attn_mask=mask)[0])
+
+    def _cross(self, x, memory, query_pos, memory_pos, mask, padding, need_weights):
+        out, weights = self.multihead_attn(self._plus(x, query_pos, "query_pos"),
+                                           self._plus(memory, memory_pos, "memory_pos"), memory,
+                                           key_padding_mask=padding, attn_mask=mask, need_weights=need_weights,
+                                           average_attn_weights=False)
+        return self.dropout(out), weights
+
+    def _mlp(self, x):
+        act = F.gelu if self.activation == "gelu" else F.relu
+        return self.dropout(self.linear2(self.dropout(act(self.linear1(x)))))
+
+    def forward(self, x, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, query_pos=None, memory_pos=None, return_attention=False):
+        """Queries ``x`` (B, L, dim) and memory (B, S, dim) to (B, L, dim).
+
+        Masks as ``nn.TransformerDecoderLayer`` (``True`` = forbidden);
+        ``query_pos`` (broadcast to x) and ``memory_pos`` (to memory) are
+        added to queries and keys only. With ``return_attention``, also the
+        cross-attention weights (B, heads, L, S).
+        """
+        _check_tensor(x, "x", 3)
+        _check_tensor(memory, "memory", 3)
+        if self.norm_first:
+            x = x + self._self(self.norm1(x), query_pos, tgt_mask, tgt_key_padding_mask)
+            attended, weights = self._cross(self.norm2(x), memory, query_pos, memory_pos, memory_mask,
+                                            memory_key_padding_mask, return_attention)
+            x = x + attended
+            x = x + self._mlp(self.norm3(x))
+        else:
+            x = self.norm1(x + self._self(x, query_pos, tgt_mask, tgt_key_padding_mask))
+            attended, weights = self._cross(x, memory, query_pos, memory_pos, memory_mask, memory_key_padding_mask,
+                                            return_attention)
+            x = self.norm2(x + attended)
+            x = self.norm3(x + self._mlp(x))
         return (x, weights) if return_attention else x
 
 

@@ -132,6 +132,57 @@ def test_encoder_block_equals_torch(norm_first, activation):
     torch.testing.assert_close(weights.sum(-1), torch.ones(3, 4, 7, dtype=torch.float64), **TOL)
 
 
+
+@pytest.mark.parametrize("norm_first", [True, False])
+@pytest.mark.parametrize("activation", ["relu", "gelu"])
+@pytest.mark.parametrize("dim, heads, queries, tokens", [(16, 4, 5, 9), (8, 1, 1, 3), (24, 3, 12, 20)])
+def test_decoder_block_equals_torch(norm_first, activation, dim, heads, queries, tokens):
+    torch.manual_seed(7 + dim)
+    theirs = nn.TransformerDecoderLayer(dim, heads, 2 * dim, dropout=0.0, activation=activation, batch_first=True,
+                                        norm_first=norm_first).double().eval()
+    ours = tr.TransformerDecoderBlock(dim, heads, 2 * dim, activation=activation, norm_first=norm_first).double().eval()
+    assert sorted(ours.state_dict()) == sorted(theirs.state_dict())
+    with torch.no_grad():
+        for p in theirs.parameters():  # layer norms away from (1, 0), biases non-zero
+            p.add_(0.1 * torch.randn_like(p))
+    ours.load_state_dict(theirs.state_dict())
+    g = torch.Generator().manual_seed(8)
+    x = torch.randn(3, queries, dim, generator=g, dtype=torch.float64)
+    memory = torch.randn(3, tokens, dim, generator=g, dtype=torch.float64)
+    padding = torch.zeros(3, tokens, dtype=torch.bool)
+    padding[1, tokens // 2:] = True  # the second image has fewer tokens
+    causal = torch.ones(queries, queries, dtype=torch.bool).triu(1)
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x, memory), theirs(x, memory), **TOL)
+        torch.testing.assert_close(ours(x, memory, memory_key_padding_mask=padding),
+                                   theirs(x, memory, memory_key_padding_mask=padding), **TOL)
+        torch.testing.assert_close(ours(x, memory, tgt_mask=causal), theirs(x, memory, tgt_mask=causal), **TOL)
+        out, weights = ours(x, memory, return_attention=True)
+    assert weights.shape == (3, heads, queries, tokens)
+    torch.testing.assert_close(weights.sum(-1), torch.ones(3, heads, queries, dtype=torch.float64), **TOL)
+
+
+def test_decoder_block_positions_go_to_queries_and_keys_only():
+    """DETR's position terms: equal to attention modules called with the positions added to q and k by hand."""
+    torch.manual_seed(9)
+    block = tr.TransformerDecoderBlock(16, 2, 32, norm_first=True).double().eval()
+    g = torch.Generator().manual_seed(10)
+    x, query_pos = (torch.randn(2, 4, 16, generator=g, dtype=torch.float64) for _ in range(2))
+    memory, memory_pos = (torch.randn(2, 6, 16, generator=g, dtype=torch.float64) for _ in range(2))
+    with torch.no_grad():
+        h = block.norm1(x)
+        y = x + block.self_attn(h + query_pos, h + query_pos, h)[0]
+        h = block.norm2(y)
+        y = y + block.multihead_attn(h + query_pos, memory + memory_pos, memory)[0]
+        y = y + block.linear2(F.relu(block.linear1(block.norm3(y))))
+        torch.testing.assert_close(block(x, memory, query_pos=query_pos, memory_pos=memory_pos), y, **TOL)
+        assert not torch.allclose(block(x, memory, memory_pos=memory_pos), block(x, memory))
+    with pytest.raises(ValueError, match="memory_pos must broadcast"):
+        block(x, memory, memory_pos=torch.zeros(2, 5, 16, dtype=torch.float64))
+    with pytest.raises(TypeError, match="memory must be a torch.Tensor"):
+        block(x, None)
+
+
 @pytest.mark.parametrize("channels, size, patch, dim", [(1, 28, 7, 16), (3, 32, 8, 24), (2, 12, 4, 5), (1, 6, 1, 3)])
 def test_patch_embedding_two_ways(channels, size, patch, dim):
     torch.manual_seed(channels + size)
