@@ -15,6 +15,7 @@ from course_utils import conv
 _SIZE = "def output_size(n, f, p=0, s=1, d=1):\n"
 _PAD = "def same_padding(f, d=1):\n"
 _FIELD = "def field(layers):\n"
+_INV = "def padding_for(n, o, f, s=1, d=1):\n    span = d * (f - 1) + 1\n"
 
 test_arithmetic_solution, test_arithmetic_wrong = exercise_tests(
     "2_convolution/05_convolution_arithmetic.ipynb", ARITHMETIC_PRELUDE, [
@@ -42,6 +43,27 @@ test_arithmetic_solution, test_arithmetic_wrong = exercise_tests(
             "starts at 0": (_FIELD + "    r, jump = 0, 1\n    for k, s in layers:\n        r += (k - 1) * jump\n"
                                      "        jump *= s\n    return r\n"),
             "the course's function": _FIELD + "    return conv.receptive_field(layers)\n",
+        }),
+        ("conv_padding_for", {
+            "2P rounded down": (_INV + "    low = (o - 1) * s + span - n\n    p = max(0, low // 2)\n"
+                                "    return p if n + 2 * p - span <= o * s - 1 else None\n"),
+            "never None (upper bound not checked)": (
+                _INV + "    return max(0, -(-((o - 1) * s + span - n) // 2))\n"),
+            "negative padding returned": (_INV + "    p = -(-((o - 1) * s + span - n) // 2)\n"
+                                          "    return p if n + 2 * p - span <= o * s - 1 else None\n"),
+            "dilation ignored": (
+                "def padding_for(n, o, f, s=1, d=1):\n    span = f\n    low = (o - 1) * s + span - n\n"
+                "    p = max(0, -(-low // 2))\n    return p if n + 2 * p - span <= o * s - 1 else None\n"),
+            "the largest padding instead of the smallest": (
+                _INV + "    p = (o * s - 1 + span - n) // 2\n"
+                       "    return p if p >= 0 and (n + 2 * p - span) // s + 1 == o else None\n"),
+            "padding on one side only": (_INV + "    p = max(0, (o - 1) * s + span - n)\n"
+                                         "    return p if n + p - span <= o * s - 1 else None\n"),
+            "the same-padding formula": "def padding_for(n, o, f, s=1, d=1):\n    return d * (f - 1) // 2\n",
+            "the course's function, searched": (
+                "def padding_for(n, o, f, s=1, d=1):\n"
+                "    return next((p for p in range(64) if n + 2 * p >= d * (f - 1) + 1\n"
+                "                 and conv.conv_output_size(n, f, s, p, d) == o), None)\n"),
         }),
     ])
 
