@@ -21,6 +21,17 @@ edges, steps = features.canny(image, sigma=2.0, low=0.1, high=0.3, return_steps=
 _SOBEL = "def sobel_x(image):\n"
 _PAD = "    p = np.pad(image, 1, mode='symmetric')\n"
 
+# grow_edges variants: a number of rounds, a neighbourhood, a way to shift the map, and the weak mask (or not)
+_GROW = ("def grow_edges(labels):\n    labels = np.asarray(labels)\n    weak, edges = labels > 0, labels == 2\n"
+         "    for _ in {rounds}:\n        touching = edges.copy()\n"
+         "        for dr, dc in {neighbours}:\n            touching |= {shift}\n"
+         "        grown = touching {mask}\n        if np.array_equal(grown, edges):\n            break\n"
+         "        edges = grown\n    return edges\n")
+_EIGHT = "[(a, b) for a in (-1, 0, 1) for b in (-1, 0, 1)]"
+_FOUR = "[(-1, 0), (1, 0), (0, -1), (0, 1)]"
+_PADDED = "np.pad(edges, 1)[1 + dr:1 + dr + edges.shape[0], 1 + dc:1 + dc + edges.shape[1]]"
+_ROLLED = "np.roll(edges, (dr, dc), axis=(0, 1))"
+
 test_gradients_solution, test_gradients_wrong = exercise_tests(
     "1_classical_features/01_images_and_gradients.ipynb", GRADIENTS_PRELUDE, [
         ("gradients_sobel_x", {
@@ -60,6 +71,20 @@ test_gradients_solution, test_gradients_wrong = exercise_tests(
                 "    return np.where(magnitude > high, 1, np.where(magnitude > low, 2, 0))\n"),
             "never labels strong": (
                 "def classify_edges(magnitude, low, high):\n    return (magnitude > low).astype(int)\n"),
+        }),
+        ("gradients_grow_edges", {
+            "the course's hysteresis": "def grow_edges(labels):\n    return features.hysteresis(labels, 0.5, 1.5)\n",
+            "connected components (ndi.label)": (
+                "import scipy.ndimage as ndi\n\ndef grow_edges(labels):\n"
+                "    components, count = ndi.label(labels > 0, structure=np.ones((3, 3)))\n"
+                "    return np.isin(components, components[labels == 2])\n"),
+            "one round of growth only": _GROW.format(rounds="range(1)", neighbours=_EIGHT, shift=_PADDED, mask="& weak"),
+            "4-neighbours only": _GROW.format(rounds="range(10**6)", neighbours=_FOUR, shift=_PADDED, mask="& weak"),
+            "np.roll (wraps around the borders)": _GROW.format(rounds="range(10**6)", neighbours=_EIGHT, shift=_ROLLED,
+                                                               mask="& weak"),
+            "growth not limited to weak pixels": _GROW.format(rounds="range(10**6)", neighbours=_EIGHT, shift=_PADDED,
+                                                              mask=""),
+            "every weak or strong pixel": "def grow_edges(labels):\n    return np.asarray(labels) > 0\n",
         }),
     ])
 
