@@ -12,6 +12,8 @@ from graded import exercise_tests
 
 LOGREG_PRELUDE = """
 import numpy as np
+import torch
+import torch.nn.functional as F
 from course_utils import classifiers, layers
 rng = np.random.default_rng(0)
 p_train = rng.normal(size=(200, 2)) / 2
@@ -20,6 +22,8 @@ y_train = (p_train @ np.array([2.0, -1.0]) + rng.normal(0, 0.5, 200) > 0).astype
 _BCE = "def bce(a, y):\n    a, y = np.asarray(a, dtype=float), np.asarray(y, dtype=float)\n"
 _GRAD = "def gradients(x, y, w, b):\n    a = layers.sigmoid(x @ w + b)\n"
 _GD = "def gradient_descent(x, y, lr, steps):\n    w, b = np.zeros(x.shape[1]), 0.0\n"
+_WGRAD = "def weighted_gradients(x, y, w, b, pos_weight):\n    a = layers.sigmoid(x @ w + b)\n"
+_WEIGHT = "    s = pos_weight * y + (1 - y)\n"
 _STEP = ("        a = layers.sigmoid(x @ w + b)\n"
          "        w, b = w - lr * x.T @ (a - y) / len(y), b - lr * np.mean(a - y)\n")
 
@@ -53,6 +57,26 @@ test_logreg_solution, test_logreg_wrong = exercise_tests("3_training/08_logistic
         "the course's trainer": ("def gradient_descent(x, y, lr, steps):\n"
                                  "    w, b, _ = classifiers.train_logistic_regression(x, y, lr=lr, steps=steps)\n"
                                  "    return w, b\n"),
+    }),
+    ("logreg_weighted", {
+        "unweighted (Exercise 2's answer)": _WGRAD + "    return x.T @ (a - y) / len(y), float(np.mean(a - y))\n",
+        "every example weighted": _WGRAD + (
+            "    dz = pos_weight * (a - y)\n    return x.T @ dz / len(y), float(np.mean(dz))\n"),
+        "the weight on the negatives": _WGRAD + (
+            "    dz = (a - y) * (y + pos_weight * (1 - y))\n    return x.T @ dz / len(y), float(np.mean(dz))\n"),
+        "divided by the total weight": _WGRAD + _WEIGHT + (
+            "    dz = (a - y) * s\n    return x.T @ dz / s.sum(), float(np.sum(dz) / s.sum())\n"),
+        "weight on the label only (a - w+ y)": _WGRAD + (
+            "    dz = a - pos_weight * y\n    return x.T @ dz / len(y), float(np.mean(dz))\n"),
+        "sign flipped": _WGRAD + _WEIGHT + (
+            "    dz = (y - a) * s\n    return x.T @ dz / len(y), float(np.mean(dz))\n"),
+        "db not weighted": _WGRAD + _WEIGHT + (
+            "    return x.T @ ((a - y) * s) / len(y), float(np.mean(a - y))\n"),
+        "the course's gradients on rescaled rows": (
+            "def weighted_gradients(x, y, w, b, pos_weight):\n"
+            "    a = classifiers.logistic_forward(x, w, b)\n    s = pos_weight * y + (1 - y)\n"
+            "    dw, _ = classifiers.logistic_gradients(x * s[:, None], a, y)\n"
+            "    return dw, float(np.mean((a - y) * s))\n"),
     }),
 ])
 
