@@ -6,6 +6,14 @@ fails; the wrong answers below are the slips the exercises invite (a missed
 bias, no padding, a pool that rounds up, no max shift, a missed factor of two or
 of the groups, a wrong axis, an unclamped intersection, a ReLU in the wrong place,
 an unbalanced class mean, a layer left frozen) and that delegation.
+
+Each notebook's fourth exercise is not a transcription of code it shows: 13 the
+backward pass of max pooling (overlapping windows add), 14 the largest 1x1
+reduction that saves FLOPs (derived; equal cost is not cheaper), 15 the backward
+pass of a residual block (the shortcut's copy, both ReLU masks), 16 a training
+step that leaves frozen batch norms as they were (a given bug to fix), 17 the
+boxes of visible ink under occlusion (later digits on top, pixel edges). Their
+graders also refuse autograd where it would answer.
 """
 
 from graded import exercise_tests
@@ -25,6 +33,14 @@ _CONV = "def conv_parameters(in_channels, out_channels, kernel_size, bias=True):
 _SIDE = "def lenet_flatten_size(height, width):\n    def side(n):\n"
 _FLAT_END = "    return 16 * side(height) * side(width)\n"
 _SM = "def softmax(logits):\n"
+_MPB = ("def max_pool_backward(x, grad_out, kernel_size, stride):\n    n, c = x.shape[:2]\n"
+        "    grad_x = torch.zeros_like(x)\n    for i in range(grad_out.shape[2]):\n        for j in range(grad_out.shape[3]):\n")
+_WINDOW = ("            rows = slice(i * stride, i * stride + kernel_size)\n"
+           "            cols = slice(j * stride, j * stride + kernel_size)\n"
+           "            window = x[:, :, rows, cols].reshape(n, c, -1)\n")
+_ROUTED = ("            winner = window.argmax(dim=2, keepdim=True)\n"
+           "            routed = torch.zeros_like(window).scatter_(2, winner, grad_out[:, :, i, j, None])\n")
+_MPB_END = "    return grad_x\n"
 
 test_lenet_solution, test_lenet_wrong = exercise_tests("4_architectures/13_cnn_layers_and_lenet.ipynb", LENET_PRELUDE, [
     ("lenet_conv_parameters", {
@@ -60,6 +76,50 @@ test_lenet_solution, test_lenet_wrong = exercise_tests("4_architectures/13_cnn_l
             "    from course_utils import layers\n"
             "    return torch.as_tensor(layers.softmax(logits.numpy()), dtype=logits.dtype)\n"),
     }),
+    ("lenet_max_pool_backward", {
+        "overwrites where windows overlap": _MPB + _WINDOW + _ROUTED + (
+            "            part = grad_x[:, :, rows, cols]\n"
+            "            part[routed.reshape(n, c, kernel_size, kernel_size) != 0] = grad_out[:, :, i, j].flatten()\n") + _MPB_END,
+        "spread over the window, as average pooling": _MPB + _WINDOW + (
+            "            grad_x[:, :, rows, cols] += grad_out[:, :, i, j, None, None] / kernel_size ** 2\n") + _MPB_END,
+        "windows stepped by the kernel size": _MPB + (
+            "            rows = slice(i * kernel_size, i * kernel_size + kernel_size)\n"
+            "            cols = slice(j * kernel_size, j * kernel_size + kernel_size)\n"
+            "            window = x[:, :, rows, cols].reshape(n, c, -1)\n") + _ROUTED + (
+            "            grad_x[:, :, rows, cols] += routed.reshape(n, c, kernel_size, kernel_size)\n") + _MPB_END,
+        "row and column of the maximum swapped": _MPB + _WINDOW + _ROUTED + (
+            "            grad_x[:, :, rows, cols] += routed.reshape(n, c, kernel_size, kernel_size).transpose(2, 3)\n")
+            + _MPB_END,
+        "one maximum per window over all channels": _MPB + _WINDOW + (
+            "            flat = window.reshape(n, -1)\n"
+            "            routed = torch.zeros_like(flat).scatter_(1, flat.argmax(1, keepdim=True),\n"
+            "                                                     grad_out[:, :, i, j].sum(1, keepdim=True))\n"
+            "            grad_x[:, :, rows, cols] += routed.reshape(n, c, kernel_size, kernel_size)\n") + _MPB_END,
+        "autograd": ("def max_pool_backward(x, grad_out, kernel_size, stride):\n"
+                     "    x = x.clone().requires_grad_(True)\n"
+                     "    nn.functional.max_pool2d(x, kernel_size, stride).backward(grad_out)\n    return x.grad\n"),
+        "autograd through a max over unfolded windows": (
+            "def max_pool_backward(x, grad_out, kernel_size, stride):\n"
+            "    x = x.clone().requires_grad_(True)\n"
+            "    x.unfold(2, kernel_size, stride).unfold(3, kernel_size, stride).amax((-2, -1)).backward(grad_out)\n"
+            "    return x.grad\n"),
+        "torch.autograd.grad through a max over unfolded windows": (
+            "def max_pool_backward(x, grad_out, kernel_size, stride):\n"
+            "    x = x.clone().requires_grad_(True)\n"
+            "    y = x.unfold(2, kernel_size, stride).unfold(3, kernel_size, stride).amax((-2, -1))\n"
+            "    return torch.autograd.grad(y, x, grad_out)[0]\n"),
+        "indices of max_pool2d and max_unpool2d": (
+            "def max_pool_backward(x, grad_out, kernel_size, stride):\n"
+            "    _, indices = nn.functional.max_pool2d(x, kernel_size, stride, return_indices=True)\n"
+            "    return nn.functional.max_unpool2d(grad_out, indices, kernel_size, stride, output_size=x.shape[2:])\n"),
+        "the course's conv.max_pool2d indices": (
+            "def max_pool_backward(x, grad_out, kernel_size, stride):\n"
+            "    from course_utils import conv\n"
+            "    _, indices = conv.max_pool2d(x, kernel_size, stride, return_indices=True)\n"
+            "    grad_x = torch.zeros_like(x).flatten(2)\n"
+            "    grad_x.scatter_add_(2, torch.as_tensor(indices).flatten(2), grad_out.flatten(2))\n"
+            "    return grad_x.reshape(x.shape)\n"),
+    }),
 ])
 
 # ---------------------------------------------------------------- notebook 14
@@ -74,6 +134,8 @@ config_3a = (192, 64, 96, 128, 16, 32, 32)
 _FLOPS = "def conv_flops(in_channels, out_channels, kernel_size, out_height, out_width, groups=1):\n"
 _VGG = ("def vgg_conv_parameters(config, in_channels=3):\n    total, channels = 0, in_channels\n"
         "    for item in config:\n        if item != 'M':\n")
+_RED = ("def largest_cheaper_reduction(in_channels, out_channels, kernel_size):\n"
+        "    c, k, f = in_channels, out_channels, kernel_size\n")
 _INC = "def inception_channels(config):\n    in_ch, ch1x1, red3, ch3x3, red5, ch5x5, pool_proj = config\n"
 
 test_arch_solution, test_arch_wrong = exercise_tests("4_architectures/14_classic_architectures.ipynb", ARCH_PRELUDE, [
@@ -119,17 +181,38 @@ test_arch_solution, test_arch_wrong = exercise_tests("4_architectures/14_classic
             "def inception_channels(config):\n"
             "    return models.InceptionModule(*config)(torch.zeros(1, config[0], 4, 4)).shape[1]\n"),
     }),
+    ("arch_largest_cheaper_reduction", {
+        "equal cost counted as cheaper": _RED + "    return c * k * f * f // (c + k * f * f)\n",
+        "the 1x1 layer's own cost left out": _RED + "    return c - 1\n",
+        "F squared left out of the reduced convolution": _RED + "    return (c * k * f * f - 1) // (c + k)\n",
+        "parameters with biases instead of FLOPs": _RED + "    return (c * k * f * f - 1) // (c + 1 + k * f * f)\n",
+        "bound rounded to the nearest": _RED + "    return round(c * k * f * f / (c + k * f * f))\n",
+        "at least one channel": _RED + "    return max(1, (c * k * f * f - 1) // (c + k * f * f))\n",
+        "the bound as a float": _RED + "    return c * k * f * f / (c + k * f * f)\n",
+        "the course's count_flops, r by r": _RED + (
+            "    direct = models.count_flops(nn.Conv2d(c, k, f, padding=f // 2), (1, c, 3, 3))\n"
+            "    r = 0\n"
+            "    while models.count_flops(nn.Sequential(nn.Conv2d(c, r + 1, 1), nn.Conv2d(r + 1, k, f, padding=f // 2)),\n"
+            "                             (1, c, 3, 3)) < direct:\n"
+            "        r += 1\n    return r\n"),
+    }),
 ])
 
 # ---------------------------------------------------------------- notebook 17
 BOXES_PRELUDE = """
 import numpy as np
-from course_utils import detection
+import torch
+import torchvision
+from course_utils import data, detection
 rng = np.random.default_rng(0)
 corners = np.sort(rng.uniform(0, 128, (1000, 2, 2)), axis=1).transpose(0, 2, 1).reshape(-1, 4)[:, [0, 2, 1, 3]]
 """
 _CX = "def cxcywh_to_xyxy(box):\n    cx, cy, w, h = box\n"
 _IOU = "def iou(a, b):\n"
+_VIS = ("def visible_boxes(masks):\n    masks = np.asarray(masks, dtype=bool)\n"
+        "    boxes = np.zeros((len(masks), 4))\n    for k, mask in enumerate(masks):\n")
+_VIS_MASK = "        rows, cols = np.nonzero(mask & ~masks[k + 1:].any(axis=0))\n"
+_VIS_END = "    return boxes\n"
 _INTER = ("    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))\n"
           "    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))\n    inter = w * h\n")
 _AREAS = "    area_a, area_b = (a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])\n"
@@ -171,6 +254,27 @@ test_boxes_solution, test_boxes_wrong = exercise_tests("5_detection/17_localizat
         "the course's generalized_box_iou": "def giou(a, b):\n    return float(detection.generalized_box_iou("
                                             "np.array([a], float), np.array([b], float))[0, 0])\n",
     }),
+    ("boxes_visible_boxes", {
+        "torchvision's convention (no + 1)": _VIS + _VIS_MASK + (
+            "        boxes[k] = cols.min(), rows.min(), cols.max(), rows.max()\n") + _VIS_END,
+        "rows taken for x": _VIS + _VIS_MASK + (
+            "        boxes[k] = rows.min(), cols.min(), rows.max() + 1, cols.max() + 1\n") + _VIS_END,
+        "occlusion ignored (the whole ink's box)": _VIS + (
+            "        rows, cols = np.nonzero(mask)\n"
+            "        boxes[k] = cols.min(), rows.min(), cols.max() + 1, rows.max() + 1\n") + _VIS_END,
+        "earlier digits on top": _VIS + (
+            "        rows, cols = np.nonzero(mask & ~masks[:k].any(axis=0))\n"
+            "        boxes[k] = cols.min(), rows.min(), cols.max() + 1, rows.max() + 1\n") + _VIS_END,
+        "only the next digit hides ink": _VIS + (
+            "        rows, cols = np.nonzero(mask & ~masks[k + 1:k + 2].any(axis=0))\n"
+            "        boxes[k] = cols.min(), rows.min(), cols.max() + 1, rows.max() + 1\n") + _VIS_END,
+        "corners of the first and last visible pixel in reading order": _VIS + _VIS_MASK + (
+            "        boxes[k] = cols[0], rows[0], cols[-1] + 1, rows[-1] + 1\n") + _VIS_END,
+        "the course's connected_component_boxes": _VIS + (
+            "        visible = (mask & ~masks[k + 1:].any(axis=0)).astype(float)\n"
+            "        found, _ = detection.connected_component_boxes(visible, threshold=0.5, min_area=1)\n"
+            "        boxes[k] = found[:, 0].min(), found[:, 1].min(), found[:, 2].max(), found[:, 3].max()\n") + _VIS_END,
+    }),
 ])
 
 # ---------------------------------------------------------------- notebook 15
@@ -182,6 +286,9 @@ torch.manual_seed(0)
 """
 _RF = "def residual_forward(x, f):\n"
 _ZP = "def zero_pad_shortcut(x, out_channels, stride):\n"
+_RB_FWD = ("def residual_backward(x, w1, w2, grad_y):\n    a = x @ w1.T\n"
+           "    s = torch.relu(a) @ w2.T + x\n")
+_RB = _RB_FWD + "    grad_s = grad_y * (s > 0)\n"
 _ZEROS = "    zeros = torch.zeros(x.shape[0], out_channels - x.shape[1], x.shape[2], x.shape[3], dtype=x.dtype)\n"
 
 test_resnet_solution, test_resnet_wrong = exercise_tests("4_architectures/15_residual_learning.ipynb", RESNET_PRELUDE, [
@@ -210,6 +317,26 @@ test_resnet_solution, test_resnet_wrong = exercise_tests("4_architectures/15_res
         "the course's DepthStack": ("def stack_depth(n):\n    return sum(isinstance(m, (nn.Conv2d, nn.Linear))\n"
                                     "               for m in models.DepthStack(n, shortcut='none').modules())\n"),
     }),
+    ("resnet_residual_backward", {
+        "no shortcut path (the plain block)": _RB + "    return (grad_s @ w2 * (a > 0)) @ w1\n",
+        "no ReLU after the sum": _RB_FWD + "    grad_s = grad_y\n    return (grad_s @ w2 * (a > 0)) @ w1 + grad_s\n",
+        "outer mask from F(x), not the sum": _RB_FWD + (
+            "    grad_s = grad_y * (torch.relu(a) @ w2.T > 0)\n    return (grad_s @ w2 * (a > 0)) @ w1 + grad_s\n"),
+        "shortcut gradient not masked": _RB + "    return (grad_s @ w2 * (a > 0)) @ w1 + grad_y\n",
+        "inner ReLU mask left out": _RB + "    return (grad_s @ w2) @ w1 + grad_s\n",
+        "weights not transposed back": _RB + "    return (grad_s @ w2.T * (a > 0)) @ w1.T + grad_s\n",
+        "autograd": ("def residual_backward(x, w1, w2, grad_y):\n    x = x.clone().requires_grad_(True)\n"
+                     "    torch.relu(torch.relu(x @ w1.T) @ w2.T + x).backward(grad_y)\n    return x.grad\n"),
+        "torch.func.vjp": ("def residual_backward(x, w1, w2, grad_y):\n"
+                           "    _, pull = torch.func.vjp(lambda t: torch.relu(torch.relu(t @ w1.T) @ w2.T + t), x)\n"
+                           "    return pull(grad_y)[0]\n"),
+        "the course's layers backward functions": _RB_FWD + (
+            "    from course_utils import layers\n"
+            "    grad_s = grad_y * (s > 0)\n"
+            "    grad_h = grad_s @ w2\n"
+            "    grad_a = layers.relu_backward(grad_h.numpy(), a.numpy())\n"
+            "    return torch.as_tensor(grad_a) @ w1 + grad_s\n"),
+    }),
 ])
 
 # ---------------------------------------------------------------- notebook 16
@@ -217,7 +344,13 @@ TRANSFER_PRELUDE = """
 import torch
 from torch import nn
 from course_utils import models
+from course_utils.train import fit
 """
+_STEP = "def train_step(model, x, y, optimizer):\n"
+_STEP_REST = ("    optimizer.zero_grad()\n    loss = nn.functional.cross_entropy(model(x), y)\n"
+              "    loss.backward()\n    optimizer.step()\n    return loss.item()\n")
+_FROZEN = ("    for module in model.modules():\n        own = list(module.parameters(recurse=False))\n"
+           "        if own and not any(p.requires_grad for p in own):\n            module.eval()\n")
 _TF = "def trainable_fraction(model):\n"
 _CM = "def class_means(features, labels):\n"
 _FF = "def freeze_features(model):\n"
@@ -256,5 +389,34 @@ test_transfer_solution, test_transfer_wrong = exercise_tests("4_architectures/16
             "    reference = dict(models.transfer_model('train fc', model.fc.out_features).named_parameters())\n"
             "    for name, p in model.named_parameters():\n        p.requires_grad_(reference[name].requires_grad)\n"
             "    return model\n"),
+    }),
+    ("transfer_train_step", {
+        "the given step (everything in train mode)": _STEP + "    model.train()\n" + _STEP_REST,
+        "everything in eval mode": _STEP + "    model.eval()\n" + _STEP_REST,
+        "block1 and block2 in eval mode, by name": _STEP + (
+            "    model.train()\n    model.block1.eval()\n    model.block2.eval()\n") + _STEP_REST,
+        "frozen layers in eval mode, the rest left as it was": _STEP + _FROZEN + _STEP_REST,
+        "running averages put back after a train-mode step": _STEP + (
+            "    model.train()\n    saved = {k: v.clone() for k, v in model.state_dict().items()}\n"
+            "    optimizer.zero_grad()\n    loss = nn.functional.cross_entropy(model(x), y)\n"
+            "    loss.backward()\n    optimizer.step()\n"
+            "    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}\n"
+            "    with torch.no_grad():\n"
+            "        for name, value in model.state_dict().items():\n"
+            "            if name.rsplit('.', 1)[0] + '.weight' in frozen:\n"
+            "                value.copy_(saved[name])\n"
+            "    return loss.item()\n"),
+        "the frozen part run without gradients, in train mode": _STEP + (
+            "    model.train()\n    optimizer.zero_grad()\n"
+            "    with torch.no_grad():\n        features = model.pool(model.block3(model.block2(model.block1(x))))\n"
+            "    loss = nn.functional.cross_entropy(model.fc(features), y)\n"
+            "    loss.backward()\n    optimizer.step()\n    return loss.item()\n"),
+        "the notebook's fit": _STEP + (
+            "    return fit(model, (x, y), optimizer, epochs=1, progress=False)['train_loss'][0]\n"),
+        "the course's fit": _STEP + (
+            "    from course_utils import train\n"
+            "    return train.fit(model, (x, y), optimizer, epochs=1, progress=False)['train_loss'][0]\n"),
+        "the course's _set_train_mode": _STEP + (
+            "    from course_utils import train\n    train._set_train_mode(model)\n") + _STEP_REST,
     }),
 ])
