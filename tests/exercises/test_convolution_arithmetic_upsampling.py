@@ -69,10 +69,13 @@ test_arithmetic_solution, test_arithmetic_wrong = exercise_tests(
 
 EFFICIENT_PRELUDE = """
 import numpy as np
+import torch
+from torch import nn
 from course_utils import conv
 """
 _POINT = "def pointwise(x, weight, bias):\n    c, h, w = x.shape\n"
 _SEP = "def separable_weights(c_in, c_out, k):\n"
+_SHUF = "def channel_shuffle(x, groups):\n    n, c, h, w = x.shape\n"
 _GROUP = "def grouped_conv(x, weight, groups):\n    cin, cout = x.shape[1] // groups, weight.shape[0] // groups\n"
 
 test_efficient_solution, test_efficient_wrong = exercise_tests(
@@ -115,6 +118,23 @@ test_efficient_solution, test_efficient_wrong = exercise_tests(
                                                "    return conv.conv2d(x, weight, groups=groups)\n",
             "the course's conv2d_loop with groups, positional": (
                 "def grouped_conv(x, weight, groups):\n    return conv.conv2d_loop(x, weight, None, 1, 0, 1, groups)\n"),
+        }),
+        ("conv_channel_shuffle", {
+            "group size and number of groups swapped (the inverse shuffle)": (
+                _SHUF + "    return x.reshape(n, c // groups, groups, h, w).transpose(0, 2, 1, 3, 4).reshape(n, c, h, w)\n"),
+            "reshaped without the transpose": _SHUF + "    return x.reshape(n, groups, c // groups, h, w).reshape(n, c, h, w)\n",
+            "every G-th channel gathered": (
+                _SHUF + "    return np.concatenate([x[:, i::groups] for i in range(groups)], axis=1)\n"),
+            "pixels flattened in with the channels": (
+                _SHUF + "    return x.reshape(n, groups, -1).transpose(0, 2, 1).reshape(n, c, h, w)\n"),
+            "channels reversed within each group": (
+                _SHUF + "    return x.reshape(n, groups, c // groups, h, w)[:, :, ::-1].reshape(n, c, h, w)\n"),
+            "nn.ChannelShuffle": (
+                "import torch\ndef channel_shuffle(x, groups):\n"
+                "    return torch.nn.ChannelShuffle(groups)(torch.from_numpy(x)).numpy()\n"),
+            "F.channel_shuffle": (
+                "import torch\ndef channel_shuffle(x, groups):\n"
+                "    return torch.nn.functional.channel_shuffle(torch.from_numpy(x), groups).numpy()\n"),
         }),
     ])
 
