@@ -99,6 +99,17 @@ _BIN = "def orientation_bin(angle, orientations=9):\n    angle = np.asarray(angl
 _HIST = "def cell_histogram(magnitude, angle, orientations=9):\n    magnitude, angle = np.asarray(magnitude), np.asarray(angle)\n"
 _LENGTH = "def hog_length(height, width, cell=8, block=2, orientations=9):\n"
 
+_SOFT = ("def soft_cell_histogram(magnitude, angle, orientations=9):\n"
+         "    magnitude, angle = np.ravel(magnitude).astype(float), np.ravel(angle).astype(float)\n")
+# a shared vote: t in bin widths, lower bin floor(t) with share lower_share, the next bin the rest
+_SOFT_VOTE = _SOFT + ("    t = {t}\n    k = np.floor(t).astype(int)\n    f = t - k\n"
+                      "    lower, upper = {lower}, {upper}\n    share = {lower_share}\n{add}"
+                      "    return hist / magnitude.size\n")
+_BINCOUNT = ("    hist = (np.bincount(lower, magnitude * share, orientations)[:orientations]\n"
+             "            + np.bincount(upper, magnitude * (1 - share), orientations)[:orientations])\n")
+_FANCY = ("    hist = np.zeros(orientations)\n    hist[lower] += magnitude * share\n"
+          "    hist[upper] += magnitude * (1 - share)\n")
+
 test_hog_solution, test_hog_wrong = exercise_tests("1_classical_features/02_hog.ipynb", HOG_PRELUDE, [
     ("hog_orientation_bin", {
         "rounded instead of floored": _BIN + "    return np.round(angle / (180 / orientations)).astype(int)\n",
@@ -140,6 +151,29 @@ test_hog_solution, test_hog_wrong = exercise_tests("1_classical_features/02_hog.
         "partial cells counted": (
             _LENGTH + "    return (-(-height // cell) - block + 1) * (-(-width // cell) - block + 1)"
             " * block * block * orientations\n"),
+    }),
+    ("hog_soft_cell_histogram", {
+        "the course's (hard-binned) cell histograms": (
+            _SOFT + "    return features.hog_cell_histograms(magnitude.reshape(1, -1), orientations,"
+            " (1, magnitude.size))[0, 0]\n"),
+        "one bin per pixel (Exercise 2's hard vote)": (
+            _SOFT + "    return np.bincount((angle // (180 / orientations)).astype(int), magnitude, orientations)"
+            " / magnitude.size\n"),
+        "centres at the bin starts (t = angle / width)": _SOFT_VOTE.format(
+            t="angle / (180 / orientations)", lower_share="1 - f", lower="k % orientations",
+            upper="(k + 1) % orientations", add=_BINCOUNT),
+        "shares swapped (the nearer centre gets less)": _SOFT_VOTE.format(
+            t="angle / (180 / orientations) - 0.5", lower_share="f", lower="k % orientations",
+            upper="(k + 1) % orientations", add=_BINCOUNT),
+        "no wrap-around (end bins clipped)": _SOFT_VOTE.format(
+            t="angle / (180 / orientations) - 0.5", lower_share="1 - f", lower="np.clip(k, 0, orientations - 1)",
+            upper="np.clip(k + 1, 0, orientations - 1)", add=_BINCOUNT),
+        "hist[k] += (a repeated bin counted once)": _SOFT_VOTE.format(
+            t="angle / (180 / orientations) - 0.5", lower_share="1 - f", lower="k % orientations",
+            upper="(k + 1) % orientations", add=_FANCY),
+        "not divided by the pixel count": _SOFT_VOTE.format(
+            t="angle / (180 / orientations) - 0.5", lower_share="1 - f", lower="k % orientations",
+            upper="(k + 1) % orientations", add=_BINCOUNT).replace(" / magnitude.size", ""),
     }),
 ])
 
