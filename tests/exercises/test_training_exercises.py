@@ -82,6 +82,7 @@ test_logreg_solution, test_logreg_wrong = exercise_tests("3_training/08_logistic
 
 BACKPROP_PRELUDE = """
 import numpy as np
+import torch
 from sklearn.metrics import recall_score
 from course_utils import layers
 rng = np.random.default_rng(0)
@@ -92,6 +93,7 @@ _LIN = "def linear_grads(dout, x, w):\n"
 _SM = ("def softmax_ce_grad(logits, labels):\n"
        "    shifted = logits - logits.max(axis=1, keepdims=True)\n"
        "    p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)\n")
+_SMB = "def softmax_backward(dout, p):\n"
 _REC = "def recall_at(probability, truth, threshold):\n    truth = np.asarray(truth).astype(bool)\n"
 
 test_backprop_solution, test_backprop_wrong = exercise_tests("3_training/09_backpropagation.ipynb", BACKPROP_PRELUDE, [
@@ -136,6 +138,18 @@ test_backprop_solution, test_backprop_wrong = exercise_tests("3_training/09_back
         "recall of the negative class": _REC + (
             "    predicted = np.asarray(probability) > threshold\n"
             "    return float((~predicted & ~truth).sum() / (~truth).sum())\n"),
+    }),
+    ("backprop_softmax_backward", {
+        "elementwise, like the sigmoid": _SMB + "    return dout * p * (1 - p)\n",
+        "the course's sigmoid backward": _SMB + "    return layers.sigmoid_backward(dout, p)\n",
+        "plain sum of dout": _SMB + "    return p * (dout - dout.sum(axis=1, keepdims=True))\n",
+        "weighted sum over the batch axis": _SMB + "    return p * (dout - (dout * p).sum(axis=0, keepdims=True))\n",
+        "row sums broadcast along the wrong axis": _SMB + "    return p * (dout - (dout * p).sum(axis=1))\n",
+        "sign flipped": _SMB + "    return p * ((dout * p).sum(axis=1, keepdims=True) - dout)\n",
+        "the whole batch as one softmax": _SMB + "    return p * (dout - np.sum(dout * p))\n",
+        "only the diagonal term p dout": _SMB + "    return p * dout\n",
+        "the course's cross-entropy gradient": _SMB + (
+            "    return layers.softmax_cross_entropy(np.log(p), np.argmin(dout, axis=1))[1] * len(p)\n"),
     }),
 ])
 
