@@ -140,6 +140,8 @@ test_efficient_solution, test_efficient_wrong = exercise_tests(
 
 UPSAMPLING_PRELUDE = """
 import numpy as np
+import torch
+import torch.nn.functional as F
 from course_utils import conv
 """
 _NEAR = "def nearest_upsample(image, s):\n    image = np.asarray(image)\n"
@@ -148,6 +150,11 @@ _TRANS = ("def transposed_conv(x, kernel, stride):\n    (h, w), (kh, kw) = x.sha
 _STAMP = ("    for i in range(h):\n        for j in range(w):\n"
           "            out[i * stride:i * stride + kh, j * stride:j * stride + kw] {op} x[i, j] * {k}\n"
           "    return out\n")
+_BACK = ("def max_pool_backward(x, grad_out, k, s):\n    grad = np.zeros(x.shape)\n"
+         "    for i in range(grad_out.shape[0]):\n        for j in range(grad_out.shape[1]):\n"
+         "            window = x[i * s:i * s + k, j * s:j * s + k]\n"
+         "            r, c = np.unravel_index(np.argmax(window), window.shape)\n"
+         "            grad[{at}] {op} {g}\n    return grad\n")
 _UNPOOL = "def unpool(values, indices, shape):\n    out = np.zeros(shape)\n"
 
 test_upsampling_solution, test_upsampling_wrong = exercise_tests(
@@ -192,5 +199,38 @@ test_upsampling_solution, test_upsampling_wrong = exercise_tests(
             "the course's max_unpool2d": (
                 "def unpool(values, indices, shape):\n"
                 "    return conv.max_unpool2d(np.asarray(values)[None, None], np.asarray(indices)[None, None], 2)[0, 0]\n"),
+        }),
+        ("conv_max_pool_backward", {
+            "stamps overwrite instead of adding": _BACK.format(op="=", g="grad_out[i, j]", at="i * s + r, j * s + c"),
+            "window offset forgotten": _BACK.format(op="+=", g="grad_out[i, j]", at="r, c"),
+            "windows stepped by k instead of s": _BACK.replace("i * s:i * s + k, j * s:j * s + k", "i * k:i * k + k, j * k:j * k + k")
+                                                      .format(op="+=", g="grad_out[i, j]", at="i * k + r, j * k + c"),
+            "gradient times the maximum": _BACK.format(op="+=", g="grad_out[i, j] * window.max()", at="i * s + r, j * s + c"),
+            "argmax unravelled with the image's shape": _BACK.replace("np.argmax(window), window.shape", "np.argmax(window), x.shape")
+                                                             .format(op="+=", g="grad_out[i, j]", at="i * s + r, j * s + c"),
+            "spread evenly over the window (average pooling's backward)": (
+                "def max_pool_backward(x, grad_out, k, s):\n    grad = np.zeros(x.shape)\n"
+                "    for i in range(grad_out.shape[0]):\n        for j in range(grad_out.shape[1]):\n"
+                "            grad[i * s:i * s + k, j * s:j * s + k] += grad_out[i, j] / k**2\n    return grad\n"),
+            "routed to the maximum of the input that is positive": _BACK.replace("np.argmax(window)", "np.argmax(np.maximum(window, 0))")
+                                                                      .format(op="+=", g="grad_out[i, j]", at="i * s + r, j * s + c"),
+            "max unpooling of the gradient (right only without overlap)": (
+                "def max_pool_backward(x, grad_out, k, s):\n"
+                "    _, where = conv.max_pool2d(x[None, None], k, stride=s, return_indices=True)\n"
+                "    return conv.max_unpool2d(grad_out[None, None], where, k, stride=s, output_size=x.shape)[0, 0]\n"),
+            "the course's max_pool2d indices, added up": (
+                "def max_pool_backward(x, grad_out, k, s):\n"
+                "    _, where = conv.max_pool2d(x[None, None], k, stride=s, return_indices=True)\n"
+                "    grad = np.zeros(x.size)\n    np.add.at(grad, where.ravel(), grad_out.ravel())\n"
+                "    return grad.reshape(x.shape)\n"),
+            "torch's autograd": (
+                "def max_pool_backward(x, grad_out, k, s):\n    xt = torch.tensor(x, requires_grad=True)\n"
+                "    F.max_pool2d(xt[None, None], k, s)[0, 0].backward(torch.tensor(grad_out))\n"
+                "    return xt.grad.numpy()\n"),
+            "torch.autograd.grad on its own pooling": (
+                "def max_pool_backward(x, grad_out, k, s):\n    xt = torch.tensor(x, requires_grad=True)\n"
+                "    y = torch.stack([torch.stack([xt[i * s:i * s + k, j * s:j * s + k].max()\n"
+                "                                  for j in range(grad_out.shape[1])]) for i in range(grad_out.shape[0])])\n"
+                "    return torch.autograd.grad(y, xt, torch.tensor(grad_out))[0].numpy()\n"),
         }),
     ])
