@@ -15,6 +15,9 @@ brick = data.load_texture("brick")
 """
 _LBP = "def lbp_code(patch):\n    patch = np.asarray(patch)\n"
 
+_TURN = ("def code_after_quarter_turns(codes, k, P=8):\n    codes = np.asarray(codes).astype(np.int64)\n"
+         "    shift = {shift}\n    return {bits}\n")
+
 test_lbp_solution, test_lbp_wrong = exercise_tests("1_classical_features/03_lbp.ipynb", LBP_PRELUDE, [
     ("lbp_code_3x3", {
         "top-left and top-right swapped": _LBP + (
@@ -45,6 +48,26 @@ test_lbp_solution, test_lbp_wrong = exercise_tests("1_classical_features/03_lbp.
             "def rotation_invariant(code, P=8):\n    return min(code >> k for k in range(P))\n"),
         "largest rotation": ("def rotation_invariant(code, P=8):\n    mask = (1 << P) - 1\n"
                              "    return max(((code >> k) | (code << (P - k))) & mask for k in range(P))\n"),
+    }),
+    ("lbp_quarter_turn", {
+        # no course function maps codes to codes; one that calls features.lbp at all is refused
+        "calls features.lbp": _TURN.format(
+            shift="(k * P // 4) % P + 0 * int(features.lbp(np.zeros((3, 3)), P, 1)[1, 1])",
+            bits="((codes << shift) | (codes >> (P - shift))) & ((1 << P) - 1)"),
+        "bits turned the wrong way (clockwise)": _TURN.format(
+            shift="(k * P // 4) % P", bits="((codes >> shift) | (codes << (P - shift))) & ((1 << P) - 1)"),
+        "one place per quarter turn": _TURN.format(
+            shift="k % P", bits="((codes << shift) | (codes >> (P - shift))) & ((1 << P) - 1)"),
+        "two places per quarter turn whatever P": _TURN.format(
+            shift="(2 * k) % P", bits="((codes << shift) | (codes >> (P - shift))) & ((1 << P) - 1)"),
+        "bits pushed out at the top are lost": _TURN.format(
+            shift="(k * P // 4) % P", bits="(codes << shift) & ((1 << P) - 1)"),
+        "not cut back to P bits": _TURN.format(
+            shift="(k * P // 4) % P", bits="(codes << shift) | (codes >> (P - shift))"),
+        "negative turns not taken modulo P": _TURN.format(
+            shift="k * P // 4", bits="((codes << shift) | (codes >> (P - shift))) & ((1 << P) - 1)"),
+        "the smallest rotation (Exercise 3) instead": _TURN.format(
+            shift="0", bits="np.min([((codes >> s) | (codes << (P - s))) & ((1 << P) - 1) for s in range(P)], axis=0)"),
     }),
 ])
 
