@@ -2,8 +2,10 @@
 
 Each grader runs the learner's function with the course's own implementation
 forbidden (the grouped convolution may still call ``conv.conv2d``, but only with
-``groups=1``, one group at a time), so "call the course function" is among the
-wrong answers rejected below.
+``groups=1``, one group at a time; the channel shuffle may not call torch's
+shuffles, the max-pooling backward pass neither torch's pooling nor autograd),
+so "call the course function" (or torch's) is among the wrong answers rejected
+below.
 """
 
 from graded import exercise_tests
