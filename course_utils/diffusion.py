@@ -27,8 +27,8 @@ import torch
 
 from ._checks import check_choice, check_int, check_number
 
-__all__ = ["NoiseSchedule", "make_schedule", "q_sample", "q_sample_iterative", "posterior_mean", "ddpm_step",
-           "ddim_step", "sample"]
+__all__ = ["NoiseSchedule", "make_schedule", "q_sample", "q_sample_iterative", "posterior_mean", "predicted_x0", "ddpm_step",
+           "ddim_step", "sample", "noise_prediction_loss"]
 
 
 @dataclass(frozen=True)
@@ -142,6 +142,41 @@ def q_sample_iterative(x0, t, noises, schedule):
     return x
 
 
+def noise_prediction_loss(model, x0, schedule, generator=None):
+    """The epsilon-prediction objective (Ho et al. 2020, eq. 14): a fresh step and noise for every image.
+
+    Draws ``t`` uniformly from ``1 .. T`` and ``eps`` standard normal for each
+    image of the batch, makes ``x_t = q_sample(x0, t, eps)`` and returns the
+    mean squared error between ``model(x_t, t)`` and ``eps``.
+
+    Parameters
+    ----------
+    model : callable
+        ``model(x_t, t)`` returns the predicted noise, shaped like ``x_t``.
+    x0 : Tensor (B, ...)
+        Clean images (the course scales digits to [-1, 1]).
+    schedule : NoiseSchedule
+    generator : torch.Generator, optional
+        The random stream of the steps and the noise.
+
+    Returns
+    -------
+    Tensor
+        A scalar, differentiable with respect to the model's parameters.
+    """
+    if not isinstance(x0, torch.Tensor) or x0.ndim < 2 or len(x0) == 0:
+        raise ValueError(f"x0 must be a non-empty batch tensor (B, ...), got "
+                         f"{tuple(x0.shape) if isinstance(x0, torch.Tensor) else type(x0).__name__}")
+    if not isinstance(schedule, NoiseSchedule):
+        raise TypeError(f"schedule must be a NoiseSchedule (make_schedule), got {type(schedule).__name__}")
+    t = torch.randint(1, schedule.steps + 1, (len(x0),), generator=generator)
+    noise = torch.randn(x0.shape, generator=generator, dtype=x0.dtype)
+    predicted = model(q_sample(x0, t, noise, schedule), t)
+    if predicted.shape != noise.shape:
+        raise ValueError(f"model must return the noise's shape {tuple(noise.shape)}, got {tuple(predicted.shape)}")
+    return torch.mean((predicted - noise) ** 2)
+
+
 def posterior_mean(x_t, x0, t, schedule):
     """Mean of ``q(x_{t-1} | x_t, x_0)``, the target the reverse step aims at (Ho et al. 2020, eq. 7)."""
     t = _check_steps(t, schedule)
@@ -152,42 +187,77 @@ def posterior_mean(x_t, x0, t, schedule):
     return (abar_prev.sqrt() * beta / (1 - abar)) * x0 + (alpha.sqrt() * (1 - abar_prev) / (1 - abar)) * x_t
 
 
-def ddpm_step(x_t, predicted_noise, t, schedule, noise=None):
+def _check_clip(clip):
+    if clip is None:
+        return None
+    if not isinstance(clip, (tuple, list)) or len(clip) != 2 or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in clip) or not clip[0] < clip[1]:
+        raise ValueError(f"clip must be None or a pair (low, high) with low < high, got {clip!r}")
+    return float(clip[0]), float(clip[1])
+
+
+def predicted_x0(x_t, predicted_noise, t, schedule):
+    """The clean image implied by a noise prediction: ``(x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t)``."""
+    t = _check_steps(t, schedule)
+    abar = _per_image(schedule.alpha_bars, t, x_t)
+    return (x_t - (1 - abar).sqrt() * predicted_noise) / abar.sqrt()
+
+
+def ddpm_step(x_t, predicted_noise, t, schedule, noise=None, clip=None):
     """One reverse step ``x_t -> x_{t-1}`` from the predicted noise (DDPM, variance ``beta_t``).
 
     ``x_{t-1} = (x_t - beta_t / sqrt(1 - abar_t) eps) / sqrt(alpha_t) + sqrt(beta_t) z``,
     with ``z = noise`` (standard normal) for ``t > 1`` and no noise at the last step.
     With the true noise as ``predicted_noise``, the mean is :func:`posterior_mean`.
+
+    ``clip=(low, high)``: the mean is instead :func:`posterior_mean` of the
+    implied clean image (:func:`predicted_x0`) clipped to the data's range,
+    as Ho et al.'s code does; with no clipping the two means are equal.
     """
     t = _check_steps(t, schedule)
     if torch.any(t < 1):
         raise ValueError("t must be >= 1: step 0 has no predecessor")
+    if predicted_noise.shape != x_t.shape:
+        raise ValueError(f"predicted_noise must have the shape of x_t {tuple(x_t.shape)}, "
+                         f"got {tuple(predicted_noise.shape)}")
+    clip = _check_clip(clip)
     beta, alpha = _per_image(schedule.betas, t, x_t), _per_image(schedule.alphas, t, x_t)
     abar = _per_image(schedule.alpha_bars, t, x_t)
-    mean = (x_t - beta / (1 - abar).sqrt() * predicted_noise) / alpha.sqrt()
+    if clip is None:
+        mean = (x_t - beta / (1 - abar).sqrt() * predicted_noise) / alpha.sqrt()
+    else:
+        x0 = predicted_x0(x_t, predicted_noise, t, schedule).clamp(*clip)
+        mean = posterior_mean(x_t, x0, t, schedule)
     if noise is None:
         return mean
     last = _per_image((torch.arange(schedule.steps + 1) == 1).to(torch.float64), t, x_t)
     return mean + (1 - last) * beta.sqrt() * noise
 
 
-def ddim_step(x_t, predicted_noise, t, s, schedule):
+def ddim_step(x_t, predicted_noise, t, s, schedule, clip=None):
     """A deterministic jump ``x_t -> x_s``, ``s < t`` (DDIM with eta = 0).
 
     The clean image implied by the prediction,
     ``x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t)``, is noised again to
     step ``s`` with the same noise: ``sqrt(abar_s) x0_hat + sqrt(1 - abar_s) eps``.
+    ``clip=(low, high)`` clips ``x0_hat`` to the data's range first.
     """
     t, s = _check_steps(t, schedule), _check_steps(s, schedule, "s")
     if torch.any(s >= t):
         raise ValueError("s must be smaller than t: DDIM jumps back in time")
-    abar_t, abar_s = _per_image(schedule.alpha_bars, t, x_t), _per_image(schedule.alpha_bars, s, x_t)
-    x0_hat = (x_t - (1 - abar_t).sqrt() * predicted_noise) / abar_t.sqrt()
+    if predicted_noise.shape != x_t.shape:
+        raise ValueError(f"predicted_noise must have the shape of x_t {tuple(x_t.shape)}, "
+                         f"got {tuple(predicted_noise.shape)}")
+    clip = _check_clip(clip)
+    abar_s = _per_image(schedule.alpha_bars, s, x_t)
+    x0_hat = predicted_x0(x_t, predicted_noise, t, schedule)
+    if clip is not None:
+        x0_hat = x0_hat.clamp(*clip)
     return abar_s.sqrt() * x0_hat + (1 - abar_s).sqrt() * predicted_noise
 
 
 @torch.no_grad()
-def sample(model, shape, schedule, method="ddpm", steps=None, generator=None):
+def sample(model, shape, schedule, method="ddpm", steps=None, generator=None, clip=None):
     """Images drawn from pure noise by walking the reverse chain.
 
     Parameters
@@ -202,22 +272,26 @@ def sample(model, shape, schedule, method="ddpm", steps=None, generator=None):
         DDIM only: how many evenly spaced steps to take (default: all T).
     generator : torch.Generator, optional
         The random stream of the starting noise and of DDPM's step noise.
+    clip : (low, high), optional
+        Clip each step's implied clean image to the data's range
+        (:func:`ddpm_step`, :func:`ddim_step`).
 
     Returns
     -------
     Tensor of ``shape``
     """
     check_choice(method, "method", ("ddpm", "ddim"))
+    clip = _check_clip(clip)
     x = torch.randn(shape, generator=generator)
     batch = shape[0]
     if method == "ddpm":
         for t in range(schedule.steps, 0, -1):
             step = torch.full((batch,), t, dtype=torch.long)
             noise = torch.randn(shape, generator=generator) if t > 1 else None
-            x = ddpm_step(x, model(x, step), step, schedule, noise)
+            x = ddpm_step(x, model(x, step), step, schedule, noise, clip)
         return x
     steps = schedule.steps if steps is None else check_int(steps, "steps", minimum=1, maximum=schedule.steps)
     times = torch.linspace(schedule.steps, 0, steps + 1).round().long().unique_consecutive()
     for t, s in zip(times[:-1], times[1:]):
-        x = ddim_step(x, model(x, torch.full((batch,), int(t), dtype=torch.long)), t, s, schedule)
+        x = ddim_step(x, model(x, torch.full((batch,), int(t), dtype=torch.long)), t, s, schedule, clip)
     return x

@@ -105,3 +105,75 @@ def test_bad_input_is_named():
         diffusion.ddim_step(x, x, 3, 3, schedule)
     with pytest.raises(ValueError, match="noises must hold"):
         diffusion.q_sample_iterative(x, 4, [x], schedule)
+
+
+def test_predicted_x0_inverts_the_forward_process():
+    schedule = diffusion.make_schedule(60, "cosine")
+    g = torch.Generator().manual_seed(3)
+    x0 = torch.randn(6, 1, 5, 5, generator=g, dtype=torch.float64)
+    noise = torch.randn(6, 1, 5, 5, generator=g, dtype=torch.float64)
+    t = torch.tensor([0, 1, 5, 20, 40, 55])
+    torch.testing.assert_close(diffusion.predicted_x0(diffusion.q_sample(x0, t, noise, schedule), noise, t, schedule),
+                               x0, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["linear", "cosine"])
+def test_clipping(kind):
+    schedule = diffusion.make_schedule(40, kind)
+    g = torch.Generator().manual_seed(4)
+    x0 = torch.rand(5, 1, 6, 6, generator=g, dtype=torch.float64) * 2 - 1  # in [-1, 1]
+    noise = torch.randn(5, 1, 6, 6, generator=g, dtype=torch.float64)
+    t = torch.tensor([1, 2, 10, 25, 40])
+    x_t = diffusion.q_sample(x0, t, noise, schedule)
+    # a clip that cuts nothing changes nothing
+    for clip in [(-1e9, 1e9), (-1, 1)]:
+        torch.testing.assert_close(diffusion.ddpm_step(x_t, noise, t, schedule, clip=clip),
+                                   diffusion.ddpm_step(x_t, noise, t, schedule), rtol=0, atol=1e-9)
+        torch.testing.assert_close(diffusion.ddim_step(x_t, noise, t, t - 1, schedule, clip=clip),
+                                   diffusion.ddim_step(x_t, noise, t, t - 1, schedule), rtol=0, atol=1e-9)
+    # a wrong noise implies a clean image out of range: clipped, the step is the posterior mean of the clipped image
+    wrong = noise + 3
+    x0_hat = diffusion.predicted_x0(x_t, wrong, t, schedule).clamp(-1, 1)
+    torch.testing.assert_close(diffusion.ddpm_step(x_t, wrong, t, schedule, clip=(-1, 1)),
+                               diffusion.posterior_mean(x_t, x0_hat, t, schedule), rtol=0, atol=1e-12)
+    s = t - 1
+    abar_s = schedule.alpha_bars[s].view(-1, 1, 1, 1)
+    torch.testing.assert_close(diffusion.ddim_step(x_t, wrong, t, s, schedule, clip=(-1, 1)),
+                               abar_s.sqrt() * x0_hat + (1 - abar_s).sqrt() * wrong, rtol=0, atol=1e-12)
+    for bad in [(1, -1), (0,), "yes", (0, True)]:
+        with pytest.raises(ValueError, match="clip must be None or a pair"):
+            diffusion.ddpm_step(x_t, noise, t, schedule, clip=bad)
+    with pytest.raises(ValueError, match="clip must be None or a pair"):
+        diffusion.sample(lambda x, t: x, (1, 1, 2, 2), schedule, clip=(2, 2))
+    with pytest.raises(ValueError, match="predicted_noise must have the shape"):
+        diffusion.ddim_step(x_t, noise[:1], t, s, schedule)
+
+
+def test_noise_prediction_loss():
+    schedule = diffusion.make_schedule(30)
+    g = torch.Generator().manual_seed(5)
+    x0 = torch.randn(8, 1, 4, 4, generator=g)
+    seen = {}
+
+    def model(x_t, t):
+        seen["x_t"], seen["t"] = x_t, t
+        return 0.5 * x_t
+
+    loss = diffusion.noise_prediction_loss(model, x0, schedule, torch.Generator().manual_seed(6))
+    # the same draws, by hand: a step per image from 1..T, then the noise
+    replay = torch.Generator().manual_seed(6)
+    t = torch.randint(1, 31, (8,), generator=replay)
+    noise = torch.randn(x0.shape, generator=replay)
+    assert torch.equal(seen["t"], t) and t.min() >= 1 and t.max() <= 30
+    x_t = diffusion.q_sample(x0, t, noise, schedule)
+    torch.testing.assert_close(seen["x_t"], x_t, rtol=0, atol=0)
+    torch.testing.assert_close(loss, torch.mean((0.5 * x_t - noise) ** 2), rtol=0, atol=0)
+    # fresh draws every call
+    assert not torch.equal(diffusion.noise_prediction_loss(model, x0, schedule), diffusion.noise_prediction_loss(
+        model, x0, schedule))
+    with pytest.raises(ValueError, match="model must return the noise's shape"):
+        diffusion.noise_prediction_loss(lambda x, t: x[:, :, :2], x0, schedule)
+    with pytest.raises(ValueError, match="x0 must be a non-empty batch"):
+        diffusion.noise_prediction_loss(model, torch.zeros(0, 1, 4, 4), schedule)
+    with pytest.raises(TypeError, match="schedule must be a NoiseSchedule"):
+        diffusion.noise_prediction_loss(model, x0, None)
