@@ -189,6 +189,15 @@ _LOOP = ("    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
          "    for i in range(out.shape[0]):\n        for j in range(out.shape[1]):\n")
 _MATMUL = "def conv_as_matmul(x, weight):\n    k = weight.shape[-1]\n    cols = conv.im2col(x[None], kernel_size=k)[0]\n"
 
+# correlate2d_backward variants: what dL/dw[u, v] is, what the window of dL/dx at offset (u, v) receives, and how
+_BACKWARD = ("def correlate2d_backward(image, kernel, grad_out):\n    kh, kw = kernel.shape\n"
+             "    out_h, out_w = grad_out.shape\n"
+             "    grad_image, grad_kernel = np.zeros(image.shape), np.zeros(kernel.shape)\n"
+             "    for u in range(kh):\n        for v in range(kw):\n"
+             "            grad_kernel[u, v] = {kernel_grad}\n"
+             "            grad_image[u:u + out_h, v:v + out_w] {scatter} {image_grad}\n"
+             "    return grad_image, grad_kernel\n")
+
 test_conv_solution, test_conv_wrong = exercise_tests("2_convolution/04_convolution_operation.ipynb", CONV_PRELUDE, [
     ("conv_correlate2d", {
         "the course function": _CORR + "    return conv.conv2d(image[None, None], kernel[None, None])[0, 0]\n",
@@ -235,5 +244,34 @@ test_conv_solution, test_conv_wrong = exercise_tests("2_convolution/04_convoluti
             "def conv_as_matmul(x, weight):\n    cols = conv.im2col(x[None], kernel_size=3)[0]\n"
             "    out_h, out_w = x.shape[1] - 2, x.shape[2] - 2\n"
             "    return (weight.reshape(weight.shape[0], -1) @ cols).reshape(weight.shape[0], out_h, out_w)\n"),
+    }),
+    ("conv_correlate2d_backward", {
+        "the course's conv2d for dL/dw": _BACKWARD.format(
+            kernel_grad="conv.conv2d(image[None, None], grad_out[None, None])[0, 0][u, v]",
+            image_grad="kernel[u, v] * grad_out", scatter="+="),
+        "scipy's full convolution for dL/dx": (
+            "from scipy import signal\n\n" + _BACKWARD.format(
+                kernel_grad="np.sum(grad_out * image[u:u + out_h, v:v + out_w])",
+                image_grad="kernel[u, v] * grad_out", scatter="+=").replace(
+                "    return grad_image", "    grad_image = signal.convolve2d(grad_out, kernel, 'full')\n    return grad_image")),
+        "kernel rotated by 180 degrees in dL/dx": _BACKWARD.format(
+            kernel_grad="np.sum(grad_out * image[u:u + out_h, v:v + out_w])",
+            image_grad="kernel[kh - 1 - u, kw - 1 - v] * grad_out", scatter="+="),
+        "overlapping windows overwritten (= instead of +=)": _BACKWARD.format(
+            kernel_grad="np.sum(grad_out * image[u:u + out_h, v:v + out_w])",
+            image_grad="kernel[u, v] * grad_out", scatter="="),
+        "dL/dw averaged over the outputs": _BACKWARD.format(
+            kernel_grad="np.mean(grad_out * image[u:u + out_h, v:v + out_w])",
+            image_grad="kernel[u, v] * grad_out", scatter="+="),
+        "dL/dw a convolution (window read backwards)": _BACKWARD.format(
+            kernel_grad="np.sum(grad_out[::-1, ::-1] * image[u:u + out_h, v:v + out_w])",
+            image_grad="kernel[u, v] * grad_out", scatter="+="),
+        "dL/dx without the kernel (sum of g only)": _BACKWARD.format(
+            kernel_grad="np.sum(grad_out * image[u:u + out_h, v:v + out_w])",
+            image_grad="grad_out", scatter="+="),
+        "gradients returned in the other order": _BACKWARD.format(
+            kernel_grad="np.sum(grad_out * image[u:u + out_h, v:v + out_w])",
+            image_grad="kernel[u, v] * grad_out", scatter="+=").replace(
+            "return grad_image, grad_kernel", "return grad_kernel, grad_image"),
     }),
 ])
