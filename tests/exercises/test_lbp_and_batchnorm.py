@@ -4,6 +4,9 @@ Both graders once accepted a wrong answer (the reviews of notebooks 00-16): 03's
 LBP code never checked the diagonal bits one by one, and 12's channel
 statistics accepted the unbiased variance on a batch so large that the two agree
 to np.allclose. The wrong answers below are those two and their neighbours.
+12's Exercises 2 and 3 also accepted an answer that calls the course's own code
+(batchnorm_forward in evaluation mode, INIT_METHODS); they now refuse it. Each notebook's
+Exercise 4 (03: a code after quarter turns; 12: layer norm's backward pass) is not shown in it.
 """
 
 from graded import exercise_tests
@@ -79,6 +82,14 @@ maps = rng.normal(loc=rng.uniform(-3, 3, (1, 16, 1, 1)), scale=rng.uniform(0.5, 
                   size=(64, 16, 32, 32))
 """
 
+# layernorm_backward variants: statistics along `axis` (1 is right), then dx as given; g = dout * gamma
+_LN = ("def layernorm_backward(dout, x, gamma, eps=1e-5):\n"
+       "    inv_std = 1 / np.sqrt(x.var(axis={axis}, keepdims=True) + eps)\n"
+       "    x_hat = (x - x.mean(axis={axis}, keepdims=True)) * inv_std\n"
+       "    scale, g = gamma * inv_std, dout * gamma\n"
+       "    dx = {dx}\n"
+       "    return dx, (dout * x_hat).sum(axis=0), dout.sum(axis=0)\n")
+
 test_bn_solution, test_bn_wrong = exercise_tests("3_training/12_batchnorm_and_initialization.ipynb", BN_PRELUDE, [
     ("bn_channel_stats", {
         "unbiased variance (ddof=1)": ("def channel_stats(x):\n"
@@ -100,11 +111,44 @@ test_bn_solution, test_bn_wrong = exercise_tests("3_training/12_batchnorm_and_in
                              "    return gamma * (x - x.mean(0)) / np.sqrt(x.var(0) + eps) + beta\n"),
         "epsilon outside the root": ("def bn_eval(x, gamma, beta, running_mean, running_var, eps=1e-5):\n"
                                      "    return gamma * (x - running_mean) / (np.sqrt(running_var) + 1.0) + beta\n"),
+        "epsilon added to the root": ("def bn_eval(x, gamma, beta, running_mean, running_var, eps=1e-5):\n"
+                                      "    return gamma * (x - running_mean) / (np.sqrt(running_var) + eps) + beta\n"),
+        "the course's batch norm in evaluation mode": (
+            "def bn_eval(x, gamma, beta, running_mean, running_var, eps=1e-5):\n"
+            "    return layers.batchnorm_forward(x, gamma, beta, running_mean, running_var, training=False, eps=eps)[0]\n"),
     }),
     ("bn_init_std", {
         "He for both": "def init_std(fan_in, fan_out, activation):\n    return np.sqrt(2.0 / fan_in)\n",
         "Xavier's uniform bound": ("def init_std(fan_in, fan_out, activation):\n"
                                    "    if activation == 'relu':\n        return np.sqrt(2.0 / fan_in)\n"
                                    "    return np.sqrt(6.0 / (fan_in + fan_out))\n"),
+        "the course's INIT_METHODS": ("def init_std(fan_in, fan_out, activation):\n"
+                                      "    return layers.INIT_METHODS['he' if activation == 'relu' else 'xavier'](fan_in, fan_out)\n"),
+        "the std of the course's init_weight": (
+            "def init_std(fan_in, fan_out, activation):\n"
+            "    return layers.init_weight(fan_in, fan_out, 'he' if activation == 'relu' else 'xavier', rng=0).std()\n"),
+    }),
+    ("bn_layernorm_backward", {
+        "the course's batch norm on the transpose": (
+            "def layernorm_backward(dout, x, gamma, eps=1e-5):\n    n = x.shape[0]\n"
+            "    _, cache, *_ = layers.batchnorm_forward(x.T, np.ones(n), np.zeros(n), np.zeros(n), np.ones(n), eps=eps)\n"
+            "    dx = layers.batchnorm_backward((dout * gamma).T, cache)[0].T\n"
+            "    x_hat = (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + eps)\n"
+            "    return dx, (dout * x_hat).sum(0), dout.sum(0)\n"),
+        "batch norm's backward as shown (statistics over the batch)": _LN.format(
+            axis="0", dx="scale * (dout - dout.mean(0, keepdims=True) - x_hat * (dout * x_hat).mean(0, keepdims=True))"),
+        "gamma applied after the means": _LN.format(
+            axis="1", dx="scale * (dout - dout.mean(1, keepdims=True) - x_hat * (dout * x_hat).mean(1, keepdims=True))"),
+        "sigma treated as a constant": _LN.format(axis="1", dx="inv_std * (g - g.mean(1, keepdims=True))"),
+        "the mean treated as a constant": _LN.format(axis="1", dx="inv_std * (g - x_hat * (g * x_hat).mean(1, keepdims=True))"),
+        "epsilon added to the standard deviation": _LN.format(
+            axis="1", dx="inv_std * (g - g.mean(1, keepdims=True) - x_hat * (g * x_hat).mean(1, keepdims=True))").replace(
+            "1 / np.sqrt(x.var(axis=1, keepdims=True) + eps)", "1 / (x.std(axis=1, keepdims=True) + eps)"),
+        "unbiased variance": _LN.format(
+            axis="1", dx="inv_std * (g - g.mean(1, keepdims=True) - x_hat * (g * x_hat).mean(1, keepdims=True))").replace(
+            "x.var(axis=1, keepdims=True)", "x.var(axis=1, keepdims=True, ddof=1)"),
+        "dgamma and dbeta summed over the features": _LN.format(
+            axis="1", dx="inv_std * (g - g.mean(1, keepdims=True) - x_hat * (g * x_hat).mean(1, keepdims=True))").replace(
+            "sum(axis=0)", "sum(axis=1)"),
     }),
 ])
