@@ -165,11 +165,21 @@ def match_queries(logits, boxes, targets, class_weight=1.0, l1_weight=5.0, giou_
     _tensor(logits, "logits", 3)
     _tensor(boxes, "boxes", 3, last=4)
     _check_targets(targets, len(logits))
-    with torch.no_grad():
-        probabilities = logits.softmax(-1)
-        return [hungarian_match(match_cost(p, b, t["labels"], t["boxes"], class_weight, l1_weight, giou_weight))
-                if len(t["labels"]) else torch.zeros(0, dtype=torch.int64)
-                for p, b, t in zip(probabilities, boxes, targets)]
+    sizes = [len(t["labels"]) for t in targets]
+    matched = [torch.zeros(0, dtype=torch.int64) for _ in targets]
+    if not sum(sizes):
+        return matched
+    with torch.no_grad():  # one cost matrix for the whole batch (every query x every object), then image by image
+        cost = match_cost(logits.softmax(-1).flatten(0, 1), boxes.flatten(0, 1),
+                          torch.cat([t["labels"] for t in targets]).long(),
+                          torch.cat([t["boxes"] for t in targets]).to(boxes.dtype),
+                          class_weight, l1_weight, giou_weight).view(len(logits), logits.shape[1], -1)
+    start = 0
+    for i, n in enumerate(sizes):
+        if n:
+            matched[i] = hungarian_match(cost[i, :, start:start + n])
+        start += n
+    return matched
 
 
 def set_prediction_loss(outputs, targets, no_object_weight=0.1, class_weight=1.0, l1_weight=5.0, giou_weight=2.0):

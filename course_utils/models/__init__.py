@@ -17,19 +17,20 @@ centers    an anchor-free centre-based detector with one-to-many and one-to-one 
 segmentation  FCN, U-Net and SegNet on one encoder, with plain or where/what heads (notebook 25)
 deeplab    ASPP (torchvision's layout), PSP's pyramid pooling, a small DeepLabv3+ (notebook 26)
 mask_rcnn  a mask branch beside notebook 21's Faster R-CNN (notebook 27)
-transformers  attention, multi-head attention, encoder blocks, patch embeddings, a small ViT (notebook 28)
+transformers  attention, multi-head attention, encoder and decoder blocks, patch embeddings, a small ViT (notebooks 28-29)
+detr       a small DETR: CNN, sine positions, transformer decoder, object queries, set loss (notebook 29)
 denoiser   a small U-Net that predicts the noise of a diffusion step, with a sinusoidal step embedding (notebook 30)
 Every public name is also importable from ``course_utils.models`` itself.
 """
 
 from __future__ import annotations
 
-from . import counting, blocks, classic, small, local, transfer, detection, two_stage, production, yolo, ssd, centers, segmentation, deeplab, mask_rcnn, transformers, denoiser
+from . import counting, blocks, classic, small, local, transfer, detection, two_stage, production, yolo, ssd, centers, segmentation, deeplab, mask_rcnn, transformers, detr, denoiser
 
 __all__ = [*counting.__all__, *blocks.__all__, *classic.__all__, *small.__all__, *local.__all__, *transfer.__all__, *detection.__all__,
            *two_stage.__all__, *production.__all__, *yolo.__all__, *ssd.__all__, *centers.__all__,
            *segmentation.__all__, *deeplab.__all__,
-           *mask_rcnn.__all__, *transformers.__all__, *denoiser.__all__]
+           *mask_rcnn.__all__, *transformers.__all__, *detr.__all__, *denoiser.__all__]
 
 from .counting import *  # noqa: F401,F403  (each module's __all__)
 from .blocks import *  # noqa: F401,F403  (each module's __all__)
@@ -47,4 +48,5 @@ from .segmentation import *  # noqa: F401,F403  (each module's __all__)
 from .deeplab import *  # noqa: F401,F403  (each module's __all__)
 from .mask_rcnn import *  # noqa: F401,F403  (each module's __all__)
 from .transformers import *  # noqa: F401,F403  (each module's __all__)
+from .detr import *  # noqa: F401,F403  (each module's __all__)
 from .denoiser import *  # noqa: F401,F403  (each module's __all__)

@@ -143,3 +143,15 @@ def test_set_loss_errors_are_named():
         matching.set_prediction_loss([(logits, boxes)], [{"boxes": t["boxes"]} for t in targets])
     with pytest.raises(ValueError, match="no_object_weight must be <= 1"):
         matching.set_prediction_loss([(logits, boxes)], targets, no_object_weight=2)
+
+
+def test_match_queries_equals_image_by_image():
+    g = torch.Generator().manual_seed(6)
+    logits, boxes, targets = _batch(g, n_queries=7)
+    matched = matching.match_queries(logits, boxes, targets)
+    for i, t in enumerate(targets):
+        expected = (matching.hungarian_match(matching.match_cost(logits[i].softmax(-1), boxes[i], t["labels"], t["boxes"]))
+                    if len(t["labels"]) else torch.zeros(0, dtype=torch.int64))
+        assert torch.equal(matched[i], expected)
+    empty = [{"labels": torch.zeros(0, dtype=torch.int64), "boxes": torch.zeros(0, 4)} for _ in range(3)]
+    assert all(len(m) == 0 for m in matching.match_queries(logits, boxes, empty))
