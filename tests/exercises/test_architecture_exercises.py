@@ -8,12 +8,14 @@ of the groups, a wrong axis, an unclamped intersection, a ReLU in the wrong plac
 an unbalanced class mean, a layer left frozen) and that delegation.
 
 Each notebook's fourth exercise is not a transcription of code it shows: 13 the
-backward pass of max pooling (overlapping windows add), 14 the largest 1x1
+expected calibration error of softmax probabilities (bins weighted by their share
+of the images, a confidence of exactly 1 in the last bin), 14 the largest 1x1
 reduction that saves FLOPs (derived; equal cost is not cheaper), 15 the backward
 pass of a residual block (the shortcut's copy, both ReLU masks), 16 a training
 step that leaves frozen batch norms as they were (a given bug to fix), 17 the
 boxes of visible ink under occlusion (later digits on top, pixel edges). Their
-graders also refuse autograd where it would answer.
+graders also refuse autograd where it would answer, and 13's refuses torchmetrics'
+calibration error (its reference).
 """
 
 from graded import exercise_tests
@@ -28,19 +30,30 @@ from course_utils.train import predict
 torch.manual_seed(0)
 lenet = models.LeNet5().eval()
 x_test = torch.randn(50, 1, 28, 28)
+probabilities = torch.softmax(predict(lenet, x_test), dim=1)
+y_test = torch.randint(0, 10, (50,))
 """
 _CONV = "def conv_parameters(in_channels, out_channels, kernel_size, bias=True):\n"
 _SIDE = "def lenet_flatten_size(height, width):\n    def side(n):\n"
 _FLAT_END = "    return 16 * side(height) * side(width)\n"
 _SM = "def softmax(logits):\n"
-_MPB = ("def max_pool_backward(x, grad_out, kernel_size, stride):\n    n, c = x.shape[:2]\n"
-        "    grad_x = torch.zeros_like(x)\n    for i in range(grad_out.shape[2]):\n        for j in range(grad_out.shape[3]):\n")
-_WINDOW = ("            rows = slice(i * stride, i * stride + kernel_size)\n"
-           "            cols = slice(j * stride, j * stride + kernel_size)\n"
-           "            window = x[:, :, rows, cols].reshape(n, c, -1)\n")
-_ROUTED = ("            winner = window.argmax(dim=2, keepdim=True)\n"
-           "            routed = torch.zeros_like(window).scatter_(2, winner, grad_out[:, :, i, j, None])\n")
-_MPB_END = "    return grad_x\n"
+_ECE = ("def expected_calibration_error(probabilities, labels, n_bins=10):\n"
+        "    p = torch.as_tensor(probabilities, dtype=torch.float64)\n"
+        "    confidence, prediction = p.max(dim=1)\n"
+        "    correct = (prediction == torch.as_tensor(labels)).double()\n")
+_CLAMPED = "    bins = torch.clamp((confidence * n_bins).long(), max=n_bins - 1)\n"
+_FLOORED = "    bins = (confidence * n_bins).long()\n"
+
+
+def _ece_sum(bins="bins == m", bins_range="range(n_bins)", accuracy="correct[in_bin].mean()", gap=None,
+             end="    return float(ece)\n"):
+    gap = gap or f"({accuracy} - confidence[in_bin].mean()).abs()"
+    return (f"    ece = 0.0\n    for m in {bins_range}:\n        in_bin = {bins}\n        if in_bin.any():\n"
+            f"            ece += in_bin.double().mean() * {gap}\n" + end)
+
+
+_NUDGED = ("    q = torch.as_tensor(probabilities, dtype=torch.float32)\n"
+           "    q = torch.where(q == 1, 1 - 2.0 ** -24, q)\n")
 
 test_lenet_solution, test_lenet_wrong = exercise_tests("4_architectures/13_cnn_layers_and_lenet.ipynb", LENET_PRELUDE, [
     ("lenet_conv_parameters", {
@@ -76,49 +89,51 @@ test_lenet_solution, test_lenet_wrong = exercise_tests("4_architectures/13_cnn_l
             "    from course_utils import layers\n"
             "    return torch.as_tensor(layers.softmax(logits.numpy()), dtype=logits.dtype)\n"),
     }),
-    ("lenet_max_pool_backward", {
-        "overwrites where windows overlap": _MPB + _WINDOW + _ROUTED + (
-            "            part = grad_x[:, :, rows, cols]\n"
-            "            part[routed.reshape(n, c, kernel_size, kernel_size) != 0] = grad_out[:, :, i, j].flatten()\n") + _MPB_END,
-        "spread over the window, as average pooling": _MPB + _WINDOW + (
-            "            grad_x[:, :, rows, cols] += grad_out[:, :, i, j, None, None] / kernel_size ** 2\n") + _MPB_END,
-        "windows stepped by the kernel size": _MPB + (
-            "            rows = slice(i * kernel_size, i * kernel_size + kernel_size)\n"
-            "            cols = slice(j * kernel_size, j * kernel_size + kernel_size)\n"
-            "            window = x[:, :, rows, cols].reshape(n, c, -1)\n") + _ROUTED + (
-            "            grad_x[:, :, rows, cols] += routed.reshape(n, c, kernel_size, kernel_size)\n") + _MPB_END,
-        "row and column of the maximum swapped": _MPB + _WINDOW + _ROUTED + (
-            "            grad_x[:, :, rows, cols] += routed.reshape(n, c, kernel_size, kernel_size).transpose(2, 3)\n")
-            + _MPB_END,
-        "one maximum per window over all channels": _MPB + _WINDOW + (
-            "            flat = window.reshape(n, -1)\n"
-            "            routed = torch.zeros_like(flat).scatter_(1, flat.argmax(1, keepdim=True),\n"
-            "                                                     grad_out[:, :, i, j].sum(1, keepdim=True))\n"
-            "            grad_x[:, :, rows, cols] += routed.reshape(n, c, kernel_size, kernel_size)\n") + _MPB_END,
-        "autograd": ("def max_pool_backward(x, grad_out, kernel_size, stride):\n"
-                     "    x = x.clone().requires_grad_(True)\n"
-                     "    nn.functional.max_pool2d(x, kernel_size, stride).backward(grad_out)\n    return x.grad\n"),
-        "autograd through a max over unfolded windows": (
-            "def max_pool_backward(x, grad_out, kernel_size, stride):\n"
-            "    x = x.clone().requires_grad_(True)\n"
-            "    x.unfold(2, kernel_size, stride).unfold(3, kernel_size, stride).amax((-2, -1)).backward(grad_out)\n"
-            "    return x.grad\n"),
-        "torch.autograd.grad through a max over unfolded windows": (
-            "def max_pool_backward(x, grad_out, kernel_size, stride):\n"
-            "    x = x.clone().requires_grad_(True)\n"
-            "    y = x.unfold(2, kernel_size, stride).unfold(3, kernel_size, stride).amax((-2, -1))\n"
-            "    return torch.autograd.grad(y, x, grad_out)[0]\n"),
-        "indices of max_pool2d and max_unpool2d": (
-            "def max_pool_backward(x, grad_out, kernel_size, stride):\n"
-            "    _, indices = nn.functional.max_pool2d(x, kernel_size, stride, return_indices=True)\n"
-            "    return nn.functional.max_unpool2d(grad_out, indices, kernel_size, stride, output_size=x.shape[2:])\n"),
-        "the course's conv.max_pool2d indices": (
-            "def max_pool_backward(x, grad_out, kernel_size, stride):\n"
-            "    from course_utils import conv\n"
-            "    _, indices = conv.max_pool2d(x, kernel_size, stride, return_indices=True)\n"
-            "    grad_x = torch.zeros_like(x).flatten(2)\n"
-            "    grad_x.scatter_add_(2, torch.as_tensor(indices).flatten(2), grad_out.flatten(2))\n"
-            "    return grad_x.reshape(x.shape)\n"),
+    ("lenet_calibration_error", {
+        "unweighted mean over the non-empty bins": _ECE + _CLAMPED + (
+            "    gaps = [(correct[bins == m].mean() - confidence[bins == m].mean()).abs()\n"
+            "            for m in range(n_bins) if (bins == m).any()]\n"
+            "    return float(sum(gaps) / len(gaps))\n"),
+        "mean over all bins, empty ones included": _ECE + _CLAMPED + (
+            "    gaps = [(correct[bins == m].mean() - confidence[bins == m].mean()).abs()\n"
+            "            for m in range(n_bins) if (bins == m).any()]\n"
+            "    return float(sum(gaps) / n_bins)\n"),
+        "binned by predicted class instead of confidence": _ECE + _ece_sum(
+            bins="prediction == m", bins_range="range(p.shape[1])"),
+        "accuracy over all images instead of per bin": _ECE + _CLAMPED + _ece_sum(accuracy="correct.mean()"),
+        "floor without clamp: a confidence of 1.0 dropped": _ECE + _FLOORED + _ece_sum(),
+        "a confidence of 1.0 in a bin of its own (torchmetrics' way)": _ECE + _FLOORED + _ece_sum(
+            bins_range="range(n_bins + 1)"),
+        "signed difference, no absolute value": _ECE + _CLAMPED + _ece_sum(
+            gap="(correct[in_bin].mean() - confidence[in_bin].mean())"),
+        "bins closed on the right (an edge counted in the bin below)": _ECE + (
+            "    bins = torch.clamp(torch.ceil(confidence * n_bins).long() - 1, min=0)\n") + _ece_sum(),
+        "bins spread over the confidences' own range (torch.histc's default)": _ECE + (
+            "    low, high = confidence.min(), confidence.max()\n"
+            "    bins = torch.clamp(((confidence - low) / (high - low) * n_bins).long(), max=n_bins - 1)\n")
+            + _ece_sum(),
+        "a tensor returned, not a float": _ECE + _CLAMPED + _ece_sum(end="    return ece\n"),
+        "torchmetrics' MulticlassCalibrationError": (
+            "def expected_calibration_error(probabilities, labels, n_bins=10):\n" + _NUDGED +
+            "    from torchmetrics.classification import MulticlassCalibrationError\n"
+            "    metric = MulticlassCalibrationError(num_classes=q.shape[1], n_bins=n_bins, norm='l1')\n"
+            "    return float(metric(q, torch.as_tensor(labels)))\n"),
+        "torchmetrics' class from its own module": (
+            "def expected_calibration_error(probabilities, labels, n_bins=10):\n" + _NUDGED +
+            "    from torchmetrics.classification.calibration_error import MulticlassCalibrationError\n"
+            "    metric = MulticlassCalibrationError(num_classes=q.shape[1], n_bins=n_bins, norm='l1')\n"
+            "    return float(metric(q, torch.as_tensor(labels)))\n"),
+        "torchmetrics' functional calibration_error": (
+            "def expected_calibration_error(probabilities, labels, n_bins=10):\n" + _NUDGED +
+            "    import torchmetrics.functional as F\n"
+            "    return float(F.calibration_error(q, torch.as_tensor(labels), task='multiclass',\n"
+            "                                     num_classes=q.shape[1], n_bins=n_bins))\n"),
+        "torchmetrics' private _ce_compute": (
+            "def expected_calibration_error(probabilities, labels, n_bins=10):\n" + _NUDGED +
+            "    import sys\n"
+            "    module = sys.modules['torchmetrics.functional.classification.calibration_error']\n"
+            "    confidence, prediction = q.max(dim=1)\n"
+            "    return float(module._ce_compute(confidence, (prediction == torch.as_tensor(labels)).float(), n_bins))\n"),
     }),
 ])
 
