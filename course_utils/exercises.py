@@ -17,9 +17,10 @@ sets one aside and writes a fresh copy in its place.
 from __future__ import annotations
 
 import argparse
-from contextlib import contextmanager
 import hashlib
 import json
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = [
@@ -70,6 +71,11 @@ def forbid(module, *names):
     implementation fails with a message saying what to do, instead of
     passing. The attributes are put back when the block ends, even on error.
 
+    A name the notebook imported directly (``from course_utils.train import
+    fit``) is bound in the notebook's own namespace, not read from the module
+    at each call, so the caller's global names that refer to a forbidden
+    function are replaced too, and restored with the rest.
+
     Parameters
     ----------
     module : module
@@ -91,13 +97,28 @@ def forbid(module, *names):
                                  f"the exercise is to do its work yourself")
         return call
 
+    namespace = _caller_globals()
+    aliases = {key: value for key, value in namespace.items()
+               if any(value is function for function in saved.values())}
     try:
         for name in names:
             setattr(module, name, refuse(name))
+        for key, value in aliases.items():
+            original = next(name for name, function in saved.items() if function is value)
+            namespace[key] = refuse(original)
         yield
     finally:
         for name, function in saved.items():
             setattr(module, name, function)
+        namespace.update(aliases)
+
+
+def _caller_globals() -> dict:
+    """The global namespace of the code that entered ``with forbid(...)`` (a notebook's, in a kernel)."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__") in (__name__, "contextlib"):
+        frame = frame.f_back
+    return frame.f_globals if frame is not None else {}
 
 
 def find_notebooks(root) -> list[Path]:

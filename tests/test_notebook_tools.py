@@ -169,6 +169,33 @@ def test_forbid_makes_a_course_function_fail_inside_the_block_only():
             pass
 
 
+def test_forbid_also_covers_names_imported_into_the_callers_namespace():
+    import pytest
+
+    from course_utils import detection
+    from course_utils.exercises import forbid
+
+    namespace = {}
+    exec("from course_utils.detection import box_iou as my_iou\n"
+         "from course_utils import detection\n"
+         "def answer():\n"
+         "    return my_iou([[0, 0, 1, 1]], [[0, 0, 1, 1]])\n", namespace)
+    original = namespace["my_iou"]
+    exec("from course_utils.exercises import forbid\n"
+         "with forbid(detection, 'box_iou'):\n"
+         "    try:\n"
+         "        answer()\n"
+         "        outcome = 'passed'\n"
+         "    except AssertionError as error:\n"
+         "        outcome = str(error)\n", namespace)
+    assert "write it without calling detection.box_iou" in namespace["outcome"]
+    assert namespace["my_iou"] is original, "the caller's name is put back after the block"
+    assert detection.box_iou is original
+    with forbid(detection, "box_iou"):  # a caller without such a name: nothing else changes
+        pass
+    assert float(namespace["answer"]()[0, 0]) == pytest.approx(1.0)
+
+
 def test_record_results_round_trip_per_seed(tmp_path, monkeypatch):
     from course_utils.notebook import RESULTS_VARIABLE, record_results, recorded_results
 
