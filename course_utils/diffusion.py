@@ -27,7 +27,7 @@ import torch
 
 from ._checks import check_choice, check_int, check_number
 
-__all__ = ["NoiseSchedule", "make_schedule", "q_sample", "q_sample_iterative", "posterior_mean", "predicted_x0", "ddpm_step",
+__all__ = ["NoiseSchedule", "make_schedule", "q_sample", "q_sample_iterative", "posterior_mean", "posterior_variance", "predicted_x0", "ddpm_step",
            "ddim_step", "sample", "noise_prediction_loss"]
 
 
@@ -187,6 +187,18 @@ def posterior_mean(x_t, x0, t, schedule):
     return (abar_prev.sqrt() * beta / (1 - abar)) * x0 + (alpha.sqrt() * (1 - abar_prev) / (1 - abar)) * x_t
 
 
+def posterior_variance(t, schedule):
+    """Variance of ``q(x_{t-1} | x_t, x_0)``: ``beta~_t = (1 - abar_{t-1}) / (1 - abar_t) beta_t`` (Ho et al. 2020, eq. 7).
+
+    Zero at ``t = 1`` (given ``x_1`` and ``x_0`` nothing is left to guess),
+    below ``beta_t`` after. Returned as a float64 tensor shaped like ``t``.
+    """
+    t = _check_steps(t, schedule)
+    if torch.any(t < 1):
+        raise ValueError("t must be >= 1: step 0 has no predecessor")
+    return (1 - schedule.alpha_bars[t - 1]) / (1 - schedule.alpha_bars[t]) * schedule.betas[t]
+
+
 def _check_clip(clip):
     if clip is None:
         return None
@@ -257,7 +269,7 @@ def ddim_step(x_t, predicted_noise, t, s, schedule, clip=None):
 
 
 @torch.no_grad()
-def sample(model, shape, schedule, method="ddpm", steps=None, generator=None, clip=None):
+def sample(model, shape, schedule, method="ddpm", steps=None, generator=None, clip=None, keep=()):
     """Images drawn from pure noise by walking the reverse chain.
 
     Parameters
@@ -275,23 +287,33 @@ def sample(model, shape, schedule, method="ddpm", steps=None, generator=None, cl
     clip : (low, high), optional
         Clip each step's implied clean image to the data's range
         (:func:`ddpm_step`, :func:`ddim_step`).
+    keep : iterable of int, optional
+        Steps whose images to return as well (to draw the reverse chain);
+        ``T`` is the starting noise. A step the chain does not visit (DDIM
+        skips steps) is not returned.
 
     Returns
     -------
-    Tensor of ``shape``
+    Tensor of ``shape``, or ``(Tensor, {step: Tensor})`` when ``keep`` is given
     """
     check_choice(method, "method", ("ddpm", "ddim"))
     clip = _check_clip(clip)
+    keep = {check_int(k, "keep[i]", minimum=0, maximum=schedule.steps) for k in keep}
     x = torch.randn(shape, generator=generator)
     batch = shape[0]
+    kept = {schedule.steps: x} if schedule.steps in keep else {}
     if method == "ddpm":
         for t in range(schedule.steps, 0, -1):
             step = torch.full((batch,), t, dtype=torch.long)
             noise = torch.randn(shape, generator=generator) if t > 1 else None
             x = ddpm_step(x, model(x, step), step, schedule, noise, clip)
-        return x
-    steps = schedule.steps if steps is None else check_int(steps, "steps", minimum=1, maximum=schedule.steps)
-    times = torch.linspace(schedule.steps, 0, steps + 1).round().long().unique_consecutive()
-    for t, s in zip(times[:-1], times[1:]):
-        x = ddim_step(x, model(x, torch.full((batch,), int(t), dtype=torch.long)), t, s, schedule, clip)
-    return x
+            if t - 1 in keep:
+                kept[t - 1] = x
+    else:
+        steps = schedule.steps if steps is None else check_int(steps, "steps", minimum=1, maximum=schedule.steps)
+        times = torch.linspace(schedule.steps, 0, steps + 1).round().long().unique_consecutive()
+        for t, s in zip(times[:-1], times[1:]):
+            x = ddim_step(x, model(x, torch.full((batch,), int(t), dtype=torch.long)), t, s, schedule, clip)
+            if int(s) in keep:
+                kept[int(s)] = x
+    return (x, kept) if keep else x

@@ -177,3 +177,45 @@ def test_noise_prediction_loss():
         diffusion.noise_prediction_loss(model, torch.zeros(0, 1, 4, 4), schedule)
     with pytest.raises(TypeError, match="schedule must be a NoiseSchedule"):
         diffusion.noise_prediction_loss(model, x0, None)
+
+
+@pytest.mark.parametrize("kind", ["linear", "cosine"])
+def test_posterior_variance(kind):
+    schedule = diffusion.make_schedule(50, kind)
+    t = torch.arange(1, 51)
+    variance = diffusion.posterior_variance(t, schedule)
+    assert variance.dtype == torch.float64 and variance.shape == (50,)
+    assert variance[0] == 0 and torch.all(variance[1:] < schedule.betas[2:])
+    # the posterior's precision is the sum of the two Gaussians' precisions: alpha_t / beta_t + 1 / (1 - abar_{t-1})
+    precision = schedule.alphas[2:] / schedule.betas[2:] + 1 / (1 - schedule.alpha_bars[1:-1])
+    torch.testing.assert_close(variance[1:], 1 / precision, rtol=1e-12, atol=0)
+    # Monte Carlo: x_{t-1} ~ q(. | x_0) then x_t ~ q(x_t | x_{t-1}); the spread of x_{t-1} given (x_t, x_0)
+    # is what linear regression on x_t leaves unexplained
+    g = torch.Generator().manual_seed(7)
+    step = 20
+    prev = schedule.alpha_bars[step - 1].sqrt() + (1 - schedule.alpha_bars[step - 1]).sqrt() * torch.randn(
+        200_000, generator=g, dtype=torch.float64)
+    now = schedule.alphas[step].sqrt() * prev + schedule.betas[step].sqrt() * torch.randn(
+        200_000, generator=g, dtype=torch.float64)
+    residual = prev - diffusion.posterior_mean(now, torch.ones_like(now), torch.full_like(now, step,
+                                                                                            dtype=torch.long), schedule)
+    assert float(residual.var() / variance[step - 1]) == pytest.approx(1.0, abs=0.02)
+    with pytest.raises(ValueError, match="t must be >= 1"):
+        diffusion.posterior_variance(0, schedule)
+
+
+@pytest.mark.parametrize("method", ["ddpm", "ddim"])
+def test_sample_keeps_the_chain(method):
+    schedule = diffusion.make_schedule(20, "cosine")
+
+    def model(x, t):
+        return 0.1 * x
+
+    plain = diffusion.sample(model, (2, 1, 3, 3), schedule, method, steps=5, generator=torch.Generator().manual_seed(0))
+    final, kept = diffusion.sample(model, (2, 1, 3, 3), schedule, method, steps=5, keep=[20, 12, 0, 1],
+                                   generator=torch.Generator().manual_seed(0))
+    assert torch.equal(final, plain) and torch.equal(kept[0], final)
+    assert kept[20].shape == (2, 1, 3, 3)
+    assert set(kept) == ({20, 12, 0, 1} if method == "ddpm" else {20, 12, 0})  # DDIM visits 20, 16, 12, 8, 4, 0
+    with pytest.raises(ValueError, match=r"keep\[i\] must be <= 20"):
+        diffusion.sample(model, (2, 1, 3, 3), schedule, keep=[21])
