@@ -29,7 +29,8 @@ import numpy as np
 from ._checks import check_int
 
 __all__ = ["setup_notebook", "course_seed", "report_differences", "show_source", "SourceCode", "record_results",
-           "recorded_results", "RESULTS_VARIABLE"]
+           "recorded_results", "RESULTS_VARIABLE", "DETECTOR_RECORDS", "detector_row", "detector_rows",
+           "detector_table"]
 
 #: Threads used by torch and the BLAS libraries.  Two keeps results and
 #: timings the same on a 2-core laptop, a projector machine and CI.
@@ -178,6 +179,92 @@ def recorded_results(name: str, seed: int):
     if not path.is_file():
         return None
     return json.loads(path.read_text())["rows"]
+
+
+#: The records the detection notebooks leave for the comparison of every
+#: detector of the course, in course order (notebooks 20, 21, 22, 23, 24, 29).
+DETECTOR_RECORDS = ("rcnn_family", "faster_rcnn", "yolo", "ssd", "anchor_free", "detr")
+
+_SIZE_COLUMNS = ("AP_small", "AP_medium", "AP_large")
+
+
+def detector_row(stats: dict) -> dict:
+    """One row of the detector comparison, from a detector's measured numbers.
+
+    Parameters
+    ----------
+    stats : dict
+        ``AP50``, ``AP`` and ``parameters``; the time per image as
+        ``ms_per_image``, or as ``ms_network`` + ``ms_search`` for a detector
+        whose proposals come from a separate search (R-CNN, Fast R-CNN);
+        optionally ``seconds`` of training and ``AP_small/medium/large``.
+
+    Returns
+    -------
+    dict
+        ``AP50``, ``AP``, ``ms``, ``parameters``, and ``seconds`` and the
+        size columns where ``stats`` has them.
+    """
+    if not isinstance(stats, dict):
+        raise TypeError(f"stats must be a dict of measured numbers, got {type(stats).__name__}")
+    missing = [key for key in ("AP50", "AP", "parameters") if key not in stats]
+    if "ms_per_image" not in stats and not {"ms_network", "ms_search"} <= set(stats):
+        missing.append("ms_per_image (or ms_network and ms_search)")
+    if missing:
+        raise ValueError(f"stats lacks {', '.join(missing)}")
+    ms = stats["ms_per_image"] if "ms_per_image" in stats else stats["ms_network"] + stats["ms_search"]
+    row = {"AP50": float(stats["AP50"]), "AP": float(stats["AP"]), "ms": float(ms),
+           "parameters": int(stats["parameters"])}
+    if "seconds" in stats:
+        row["seconds"] = float(stats["seconds"])
+    row.update({key: float(stats[key]) for key in _SIZE_COLUMNS if key in stats})
+    return row
+
+
+def detector_rows(seed: int, before: str | None = None) -> dict:
+    """The comparison rows that the detection notebooks recorded for ``seed``, in course order.
+
+    Parameters
+    ----------
+    seed : int
+        Only results of runs with this seed are read.
+    before : str, optional
+        A name of :data:`DETECTOR_RECORDS`: read only the records of earlier
+        notebooks (the notebook asking adds its own rows). Default: all.
+
+    Returns
+    -------
+    dict
+        Detector name -> :func:`detector_row`; records not yet written are skipped.
+    """
+    check_int(seed, "seed")
+    names = DETECTOR_RECORDS
+    if before is not None:
+        if before not in DETECTOR_RECORDS:
+            raise ValueError(f"before must be one of {DETECTOR_RECORDS}, got {before!r}")
+        names = DETECTOR_RECORDS[:DETECTOR_RECORDS.index(before)]
+    rows = {}
+    for name in names:
+        for detector, stats in (recorded_results(name, seed) or {}).items():
+            rows[detector] = detector_row(stats)
+    return rows
+
+
+def detector_table(rows: dict) -> str:
+    """The comparison as fixed-width text: AP50, AP, AP by size, ms per image, parameters, training seconds.
+
+    A dash stands for a column a detector has no figure for.
+    """
+    if not isinstance(rows, dict) or not all(isinstance(r, dict) for r in rows.values()):
+        raise TypeError("rows must be a dict of detector name -> detector_row(...)")
+    lines = [f"{'detector':<24}{'AP50':>7}{'AP':>7}{'AP_S':>7}{'AP_M':>7}{'AP_L':>7}{'ms/img':>8}{'params':>10}"
+             f"{'train s':>9}"]
+    for name, r in rows.items():
+        sizes = "".join(f"{r[k]:7.3f}" if k in r else f"{'-':>7}" for k in _SIZE_COLUMNS)
+        seconds = f"{r['seconds']:9.0f}" if "seconds" in r else f"{'-':>9}"
+        lines.append(f"{name:<24}{r['AP50']:7.3f}{r['AP']:7.3f}{sizes}{r['ms']:8.1f}{int(r['parameters']):>10,}"
+                     f"{seconds}")
+    return "\n".join(lines)
 
 
 def report_differences(differences: dict, bound: float, label: str = "max abs difference") -> None:

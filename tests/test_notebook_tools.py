@@ -208,3 +208,31 @@ def test_record_results_round_trip_per_seed(tmp_path, monkeypatch):
         record_results("../x", {}, seed=0)
     with pytest.raises(TypeError, match="rows must be a dict"):
         record_results("x", {"a": 1}, seed=0)
+
+
+def test_detector_rows_read_the_records_in_course_order(tmp_path, monkeypatch):
+    import pytest
+
+    from course_utils.notebook import (RESULTS_VARIABLE, detector_row, detector_rows, detector_table,
+                                       record_results)
+
+    monkeypatch.setenv(RESULTS_VARIABLE, str(tmp_path))
+    assert detector_rows(0) == {}
+    record_results("detr", {"DETR": {"AP50": 0.1, "AP": 0.05, "ms_per_image": 2, "parameters": 9, "seconds": 40,
+                                     "AP_small": 0.0, "AP_medium": 0.1, "AP_large": 0.2}}, seed=0)
+    record_results("rcnn_family", {"R-CNN": {"AP50": 0.5, "AP": 0.2, "ms_network": 3, "ms_search": 7,
+                                             "parameters": 100}}, seed=0)
+    rows = detector_rows(0)
+    assert list(rows) == ["R-CNN", "DETR"], "course order, not the order the files were written"
+    assert rows["R-CNN"] == {"AP50": 0.5, "AP": 0.2, "ms": 10.0, "parameters": 100}
+    assert list(detector_rows(0, before="detr")) == ["R-CNN"]
+    assert detector_rows(1) == {}
+    table = detector_table(rows).splitlines()
+    assert len(table) == 3 and table[1].startswith("R-CNN") and table[1].rstrip().endswith("-")
+    assert "0.100" in table[2] and "40" in table[2]
+    with pytest.raises(ValueError, match="ms_per_image"):
+        detector_row({"AP50": 1, "AP": 1, "parameters": 1})
+    with pytest.raises(ValueError, match="before must be one of"):
+        detector_rows(0, before="dino")
+    with pytest.raises(TypeError, match="rows"):
+        detector_table([1, 2])
