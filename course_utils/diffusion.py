@@ -191,7 +191,18 @@ def posterior_variance(t, schedule):
     """Variance of ``q(x_{t-1} | x_t, x_0)``: ``beta~_t = (1 - abar_{t-1}) / (1 - abar_t) beta_t`` (Ho et al. 2020, eq. 7).
 
     Zero at ``t = 1`` (given ``x_1`` and ``x_0`` nothing is left to guess),
-    below ``beta_t`` after. Returned as a float64 tensor shaped like ``t``.
+    below ``beta_t`` after.
+
+    Parameters
+    ----------
+    t : int or LongTensor
+        Steps, each in ``1 .. T``.
+    schedule : NoiseSchedule
+
+    Returns
+    -------
+    Tensor
+        float64, shaped like ``t``.
     """
     t = _check_steps(t, schedule)
     if torch.any(t < 1):
@@ -209,7 +220,26 @@ def _check_clip(clip):
 
 
 def predicted_x0(x_t, predicted_noise, t, schedule):
-    """The clean image implied by a noise prediction: ``(x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t)``."""
+    """The clean image implied by a noise prediction: ``(x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t)``.
+
+    The inverse of :func:`q_sample` for a known noise.
+
+    Parameters
+    ----------
+    x_t : Tensor (B, ...)
+        Noisy images.
+    predicted_noise : Tensor like ``x_t``
+    t : int or LongTensor (B,)
+        The step of each image (one for all if an int).
+    schedule : NoiseSchedule
+
+    Returns
+    -------
+    Tensor like ``x_t``
+    """
+    if predicted_noise.shape != x_t.shape:
+        raise ValueError(f"predicted_noise must have the shape of x_t {tuple(x_t.shape)}, "
+                         f"got {tuple(predicted_noise.shape)}")
     t = _check_steps(t, schedule)
     abar = _per_image(schedule.alpha_bars, t, x_t)
     return (x_t - (1 - abar).sqrt() * predicted_noise) / abar.sqrt()

@@ -115,6 +115,8 @@ def test_predicted_x0_inverts_the_forward_process():
     t = torch.tensor([0, 1, 5, 20, 40, 55])
     torch.testing.assert_close(diffusion.predicted_x0(diffusion.q_sample(x0, t, noise, schedule), noise, t, schedule),
                                x0, rtol=0, atol=1e-9)
+    with pytest.raises(ValueError, match="predicted_noise must have the shape"):
+        diffusion.predicted_x0(x0, noise[:2], 1, schedule)
 
 
 @pytest.mark.parametrize("kind", ["linear", "cosine"])
