@@ -206,6 +206,32 @@ class MultiHeadAttention(nn.Module):
         return out, weights.mean(dim=1) if average_attn_weights else weights
 
 
+def _build_sublayers(block, dim, heads, mlp_dim, dropout, activation, norm_first, layer_norm_eps, cross_attention):
+    """The sub-layers of an encoder or decoder block, named and created in the order torch's layers use.
+
+    The creation order fixes which random numbers each weight draws, so it is
+    kept: self-attention, (cross-attention), the MLP's two linears, the norms.
+    """
+    check_int(mlp_dim, "mlp_dim", minimum=1)
+    check_number(dropout, "dropout", minimum=0, maximum=1)
+    block.activation = check_choice(activation, "activation", ("gelu", "relu"))
+    block.norm_first = bool(norm_first)
+    block.self_attn = MultiHeadAttention(dim, heads)
+    if cross_attention:
+        block.multihead_attn = MultiHeadAttention(dim, heads)
+    block.linear1 = nn.Linear(dim, mlp_dim)
+    block.linear2 = nn.Linear(mlp_dim, dim)
+    for k in range(1, 4 if cross_attention else 3):
+        setattr(block, f"norm{k}", nn.LayerNorm(dim, eps=layer_norm_eps))
+    block.dropout = nn.Dropout(dropout)
+
+
+def _mlp(block, x):
+    """The position-wise MLP of a block: linear, activation, dropout, linear, dropout."""
+    act = F.gelu if block.activation == "gelu" else F.relu
+    return block.dropout(block.linear2(block.dropout(act(block.linear1(x)))))
+
+
 class TransformerEncoderBlock(nn.Module):
     """Self-attention and an MLP, each added back to its input and layer-normalized.
 
@@ -230,25 +256,15 @@ class TransformerEncoderBlock(nn.Module):
 
     def __init__(self, dim, heads, mlp_dim, dropout=0.0, activation="gelu", norm_first=True, layer_norm_eps=1e-5):
         super().__init__()
-        check_int(mlp_dim, "mlp_dim", minimum=1)
-        check_number(dropout, "dropout", minimum=0, maximum=1)
-        self.activation = check_choice(activation, "activation", ("gelu", "relu"))
-        self.norm_first = bool(norm_first)
-        self.self_attn = MultiHeadAttention(dim, heads)
-        self.linear1 = nn.Linear(dim, mlp_dim)
-        self.linear2 = nn.Linear(mlp_dim, dim)
-        self.norm1 = nn.LayerNorm(dim, eps=layer_norm_eps)
-        self.norm2 = nn.LayerNorm(dim, eps=layer_norm_eps)
-        self.dropout = nn.Dropout(dropout)
+        _build_sublayers(self, dim, heads, mlp_dim, dropout, activation, norm_first, layer_norm_eps,
+                         cross_attention=False)
 
     def _attend(self, x, mask, key_padding_mask, need_weights):
         out, weights = self.self_attn(x, attn_mask=mask, key_padding_mask=key_padding_mask,
                                       need_weights=need_weights, average_attn_weights=False)
         return self.dropout(out), weights
 
-    def _mlp(self, x):
-        act = F.gelu if self.activation == "gelu" else F.relu
-        return self.dropout(self.linear2(self.dropout(act(self.linear1(x)))))
+    _mlp = _mlp
 
     def forward(self, x, mask=None, key_padding_mask=None, return_attention=False):
         """``x`` (B, L, dim) to (B, L, dim); with ``return_attention``, also the (B, heads, L, L) weights."""
@@ -294,18 +310,8 @@ class TransformerDecoderBlock(nn.Module):
 
     def __init__(self, dim, heads, mlp_dim, dropout=0.0, activation="relu", norm_first=True, layer_norm_eps=1e-5):
         super().__init__()
-        check_int(mlp_dim, "mlp_dim", minimum=1)
-        check_number(dropout, "dropout", minimum=0, maximum=1)
-        self.activation = check_choice(activation, "activation", ("gelu", "relu"))
-        self.norm_first = bool(norm_first)
-        self.self_attn = MultiHeadAttention(dim, heads)
-        self.multihead_attn = MultiHeadAttention(dim, heads)
-        self.linear1 = nn.Linear(dim, mlp_dim)
-        self.linear2 = nn.Linear(mlp_dim, dim)
-        self.norm1 = nn.LayerNorm(dim, eps=layer_norm_eps)
-        self.norm2 = nn.LayerNorm(dim, eps=layer_norm_eps)
-        self.norm3 = nn.LayerNorm(dim, eps=layer_norm_eps)
-        self.dropout = nn.Dropout(dropout)
+        _build_sublayers(self, dim, heads, mlp_dim, dropout, activation, norm_first, layer_norm_eps,
+                         cross_attention=True)
 
     @staticmethod
     def _plus(x, pos, name):
@@ -329,9 +335,7 @@ class TransformerDecoderBlock(nn.Module):
                                            average_attn_weights=False)
         return self.dropout(out), weights
 
-    def _mlp(self, x):
-        act = F.gelu if self.activation == "gelu" else F.relu
-        return self.dropout(self.linear2(self.dropout(act(self.linear1(x)))))
+    _mlp = _mlp
 
     def forward(self, x, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, query_pos=None, memory_pos=None, return_attention=False):
