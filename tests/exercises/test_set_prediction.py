@@ -15,6 +15,9 @@ _COST = "def detr_cost(probabilities, boxes, labels, true_boxes):\n"
 _GIOU = ("    giou = detection.generalized_box_iou(detection.box_convert(boxes, 'cxcywh', 'xyxy'),\n"
          "                                         detection.box_convert(true_boxes, 'cxcywh', 'xyxy'))\n")
 _L1 = "    l1 = (boxes[:, None, :] - true_boxes[None, :, :]).abs().sum(-1)\n"
+_FOCAL = "def focal_class_cost(probabilities, labels, alpha=0.25, gamma=2.0):\n    p = probabilities[:, labels]\n"
+_LOGS = ("    pos_log = -torch.log(p + 1e-8)\n"
+         "    neg_log = -torch.log(1 - p + 1e-8)\n")
 
 test_solution_passes_and_stub_fails, test_wrong_answers_fail = exercise_tests(
     "7_beyond/29_set_prediction_detr.ipynb", PRELUDE, [
@@ -79,5 +82,30 @@ test_solution_passes_and_stub_fails, test_wrong_answers_fail = exercise_tests(
             "weights left out": _COST + _L1 + _GIOU + "    return -probabilities[:, labels] + l1 - giou\n",
             "delegating to the course": _COST + (
                 "    return detection.match_cost(probabilities, boxes, labels, true_boxes)\n"),
+        }),
+        ("detr_focal_class_cost", {
+            "signs swapped: negative term minus positive": _FOCAL + _LOGS + (
+                "    return (1 - alpha) * p ** gamma * neg_log - alpha * (1 - p) ** gamma * pos_log\n"),
+            "alpha on both terms": _FOCAL + _LOGS + (
+                "    return alpha * (1 - p) ** gamma * pos_log - alpha * p ** gamma * neg_log\n"),
+            "gamma ignored": _FOCAL + _LOGS + (
+                "    return alpha * pos_log - (1 - alpha) * neg_log\n"),
+            "-p instead": _FOCAL + "    return -p\n",
+            "positive term only": _FOCAL + _LOGS + "    return alpha * (1 - p) ** gamma * pos_log\n",
+            "focusing factors exchanged": _FOCAL + _LOGS + (
+                "    return alpha * p ** gamma * pos_log - (1 - alpha) * (1 - p) ** gamma * neg_log\n"),
+            "no eps inside the logs": _FOCAL + (
+                "    return alpha * (1 - p) ** gamma * -torch.log(p) - (1 - alpha) * p ** gamma * -torch.log(1 - p)\n"),
+            "labels index the queries": _FOCAL.replace("probabilities[:, labels]", "probabilities[labels].T") + _LOGS + (
+                "    return alpha * (1 - p) ** gamma * pos_log - (1 - alpha) * p ** gamma * neg_log\n"),
+            "delegating to torchvision": _FOCAL + (
+                "    import torchvision.ops\n"
+                "    x = torch.logit(p)\n"
+                "    return (torchvision.ops.sigmoid_focal_loss(x, torch.ones_like(x), alpha, gamma)\n"
+                "            - torchvision.ops.sigmoid_focal_loss(x, torch.zeros_like(x), alpha, gamma))\n"),
+            "delegating to the course": _FOCAL + (
+                "    x = torch.logit(p)\n"
+                "    return (detection.sigmoid_focal_loss(x, torch.ones_like(x), alpha, gamma)\n"
+                "            - detection.sigmoid_focal_loss(x, torch.zeros_like(x), alpha, gamma))\n"),
         }),
     ])
