@@ -6,7 +6,21 @@ correlation, ...) or one that only calls the course's own implementation,
 which the graded cells forbid.
 """
 
-from graded import exercise_tests
+from graded import exercise_cells, exercise_tests, grade
+
+
+def guard_tests(notebook, prelude, grade_id, answers):
+    """A test that each answer fails on the graded cell's guard (forbid's message), not on a wrong value."""
+    import pytest
+
+    graded = exercise_cells(notebook)[grade_id + "_test"]
+
+    @pytest.mark.parametrize("description", list(answers))
+    def test_delegation_refused_by_the_guard(description):
+        error = grade(prelude, answers[description], graded)
+        assert isinstance(error, AssertionError) and "without calling" in str(error), repr(error)
+
+    return test_delegation_refused_by_the_guard
 
 GRADIENTS_PRELUDE = """
 import numpy as np
@@ -31,6 +45,28 @@ _EIGHT = "[(a, b) for a in (-1, 0, 1) for b in (-1, 0, 1)]"
 _FOUR = "[(-1, 0), (1, 0), (0, -1), (0, 1)]"
 _PADDED = "np.pad(edges, 1)[1 + dr:1 + dr + edges.shape[0], 1 + dc:1 + dc + edges.shape[1]]"
 _ROLLED = "np.roll(edges, (dr, dc), axis=(0, 1))"
+
+# grow_edges answers that hand the whole propagation to a library (the graded cell forbids them)
+GROW_DELEGATIONS = {
+    "ndi.binary_propagation": (
+        "import scipy.ndimage as ndi\n\ndef grow_edges(labels):\n    labels = np.asarray(labels)\n"
+        "    return ndi.binary_propagation(labels == 2, structure=np.ones((3, 3)), mask=labels > 0)\n"),
+    "binary_propagation imported by name": (
+        "from scipy.ndimage import binary_propagation\n\ndef grow_edges(labels):\n    labels = np.asarray(labels)\n"
+        "    return binary_propagation(labels == 2, structure=np.ones((3, 3)), mask=labels > 0)\n"),
+    "ndi.binary_dilation until stable (iterations=0, mask)": (
+        "import scipy.ndimage as ndi\n\ndef grow_edges(labels):\n    labels = np.asarray(labels)\n"
+        "    return ndi.binary_dilation(labels == 2, np.ones((3, 3)), iterations=0, mask=labels > 0)\n"),
+    "skimage.morphology.reconstruction": (
+        "from skimage.morphology import reconstruction\n\ndef grow_edges(labels):\n    labels = np.asarray(labels)\n"
+        "    return reconstruction((labels == 2).astype(float), (labels > 0).astype(float),"
+        " footprint=np.ones((3, 3))) > 0\n"),
+    "skimage's flood from each strong pixel": (
+        "from skimage.segmentation import flood\n\ndef grow_edges(labels):\n    labels = np.asarray(labels)\n"
+        "    out = np.zeros(labels.shape, dtype=bool)\n"
+        "    for r, c in zip(*np.nonzero(labels == 2)):\n"
+        "        out |= flood(labels > 0, (r, c), connectivity=2)\n    return out\n"),
+}
 
 test_gradients_solution, test_gradients_wrong = exercise_tests(
     "1_classical_features/01_images_and_gradients.ipynb", GRADIENTS_PRELUDE, [
@@ -85,8 +121,11 @@ test_gradients_solution, test_gradients_wrong = exercise_tests(
             "growth not limited to weak pixels": _GROW.format(rounds="range(10**6)", neighbours=_EIGHT, shift=_PADDED,
                                                               mask=""),
             "every weak or strong pixel": "def grow_edges(labels):\n    return np.asarray(labels) > 0\n",
+            **GROW_DELEGATIONS,
         }),
     ])
+test_gradients_guard = guard_tests("1_classical_features/01_images_and_gradients.ipynb", GRADIENTS_PRELUDE,
+                                   "gradients_grow_edges", GROW_DELEGATIONS)
 
 HOG_PRELUDE = """
 import numpy as np
@@ -198,6 +237,41 @@ _BACKWARD = ("def correlate2d_backward(image, kernel, grad_out):\n    kh, kw = k
              "            grad_image[u:u + out_h, v:v + out_w] {scatter} {image_grad}\n"
              "    return grad_image, grad_kernel\n")
 
+# correlate2d_backward answers that let torch (or a numerical gradient) do the backward pass
+BACKWARD_DELEGATIONS = {
+    "torch's autograd of F.conv2d": (
+        "import torch\n\ndef correlate2d_backward(image, kernel, grad_out):\n"
+        "    x, w = torch.tensor(image, requires_grad=True), torch.tensor(kernel, requires_grad=True)\n"
+        "    torch.nn.functional.conv2d(x[None, None], w[None, None])[0, 0].backward(torch.tensor(grad_out))\n"
+        "    return x.grad.numpy(), w.grad.numpy()\n"),
+    "F.conv_transpose2d and F.conv2d, no autograd": (
+        "import torch\nimport torch.nn.functional as F\n\ndef correlate2d_backward(image, kernel, grad_out):\n"
+        "    x, w, g = (torch.tensor(a)[None, None] for a in (image, kernel, grad_out))\n"
+        "    return F.conv_transpose2d(g, w)[0, 0].numpy(), F.conv2d(x, g)[0, 0].numpy()\n"),
+    "torch.conv_transpose2d and torch.conv2d, no autograd": (
+        "import torch\n\ndef correlate2d_backward(image, kernel, grad_out):\n"
+        "    x, w, g = (torch.tensor(a)[None, None] for a in (image, kernel, grad_out))\n"
+        "    return torch.conv_transpose2d(g, w)[0, 0].numpy(), torch.conv2d(x, g)[0, 0].numpy()\n"),
+    "torch.nn.grad.conv2d_input and conv2d_weight": (
+        "import torch\nimport torch.nn.grad\n\ndef correlate2d_backward(image, kernel, grad_out):\n"
+        "    x, w, g = (torch.tensor(a)[None, None] for a in (image, kernel, grad_out))\n"
+        "    return (torch.nn.grad.conv2d_input(x.shape, w, g)[0, 0].numpy(),\n"
+        "            torch.nn.grad.conv2d_weight(x, w.shape, g)[0, 0].numpy())\n"),
+    "torch.func.vjp of F.conv2d": (
+        "import torch\n\ndef correlate2d_backward(image, kernel, grad_out):\n"
+        "    f = lambda x, w: torch.nn.functional.conv2d(x[None, None], w[None, None])[0, 0]\n"
+        "    _, vjp = torch.func.vjp(f, torch.tensor(image), torch.tensor(kernel))\n"
+        "    return tuple(t.numpy() for t in vjp(torch.tensor(grad_out)))\n"),
+    "the course's numerical gradient of a NumPy correlation": (
+        "from course_utils import layers\n\ndef correlate2d_backward(image, kernel, grad_out):\n"
+        "    image, kernel = np.array(image, dtype=float), np.array(kernel, dtype=float)\n"
+        "    kh, kw = kernel.shape\n    oh, ow = grad_out.shape\n"
+        "    def loss():\n"
+        "        return float(sum(kernel[u, v] * np.sum(grad_out * image[u:u + oh, v:v + ow])"
+        " for u in range(kh) for v in range(kw)))\n"
+        "    return layers.numerical_gradient(loss, image), layers.numerical_gradient(loss, kernel)\n"),
+}
+
 test_conv_solution, test_conv_wrong = exercise_tests("2_convolution/04_convolution_operation.ipynb", CONV_PRELUDE, [
     ("conv_correlate2d", {
         "the course function": _CORR + "    return conv.conv2d(image[None, None], kernel[None, None])[0, 0]\n",
@@ -273,5 +347,8 @@ test_conv_solution, test_conv_wrong = exercise_tests("2_convolution/04_convoluti
             kernel_grad="np.sum(grad_out * image[u:u + out_h, v:v + out_w])",
             image_grad="kernel[u, v] * grad_out", scatter="+=").replace(
             "return grad_image, grad_kernel", "return grad_kernel, grad_image"),
+        **BACKWARD_DELEGATIONS,
     }),
 ])
+test_conv_guard = guard_tests("2_convolution/04_convolution_operation.ipynb", CONV_PRELUDE,
+                              "conv_correlate2d_backward", BACKWARD_DELEGATIONS)
