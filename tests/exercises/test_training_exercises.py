@@ -14,7 +14,21 @@ positive-weighted binary cross-entropy, 09 the softmax layer's own backward pass
 derivation slips each one invites.
 """
 
-from graded import exercise_tests
+from graded import exercise_cells, exercise_tests, grade
+
+
+def guard_tests(notebook, prelude, grade_id, answers):
+    """A test that each answer fails on the graded cell's guard (forbid's message), not on a wrong value."""
+    import pytest
+
+    graded = exercise_cells(notebook)[grade_id + "_test"]
+
+    @pytest.mark.parametrize("description", list(answers))
+    def test_delegation_refused_by_the_guard(description):
+        error = grade(prelude, answers[description], graded)
+        assert isinstance(error, AssertionError) and "without calling" in str(error), repr(error)
+
+    return test_delegation_refused_by_the_guard
 
 LOGREG_PRELUDE = """
 import numpy as np
@@ -32,6 +46,25 @@ _WGRAD = "def weighted_gradients(x, y, w, b, pos_weight):\n    a = layers.sigmoi
 _WEIGHT = "    s = pos_weight * y + (1 - y)\n"
 _STEP = ("        a = layers.sigmoid(x @ w + b)\n"
          "        w, b = w - lr * x.T @ (a - y) / len(y), b - lr * np.mean(a - y)\n")
+
+# weighted_gradients answers that let torch differentiate (the graded cell forbids autograd and its losses)
+WEIGHTED_DELEGATIONS = {
+    "torch's autograd of F.binary_cross_entropy_with_logits(pos_weight=...)": (
+        "def weighted_gradients(x, y, w, b, pos_weight):\n"
+        "    w_t = torch.tensor(w, dtype=torch.float64, requires_grad=True)\n"
+        "    b_t = torch.tensor(float(b), dtype=torch.float64, requires_grad=True)\n"
+        "    F.binary_cross_entropy_with_logits(torch.tensor(x) @ w_t + b_t, torch.tensor(y, dtype=torch.float64),\n"
+        "        pos_weight=torch.tensor(float(pos_weight), dtype=torch.float64)).backward()\n"
+        "    return w_t.grad.numpy(), b_t.grad.item()\n"),
+    "torch.autograd.grad of a hand-written weighted loss": (
+        "def weighted_gradients(x, y, w, b, pos_weight):\n"
+        "    w_t = torch.tensor(w, dtype=torch.float64, requires_grad=True)\n"
+        "    b_t = torch.tensor(float(b), dtype=torch.float64, requires_grad=True)\n"
+        "    a = torch.sigmoid(torch.tensor(x) @ w_t + b_t)\n    yt = torch.tensor(y, dtype=torch.float64)\n"
+        "    loss = -(pos_weight * yt * torch.log(a) + (1 - yt) * torch.log(1 - a)).mean()\n"
+        "    dw, db = torch.autograd.grad(loss, (w_t, b_t))\n"
+        "    return dw.numpy(), db.item()\n"),
+}
 
 test_logreg_solution, test_logreg_wrong = exercise_tests("3_training/08_logistic_regression.ipynb", LOGREG_PRELUDE, [
     ("logreg_bce", {
@@ -83,8 +116,11 @@ test_logreg_solution, test_logreg_wrong = exercise_tests("3_training/08_logistic
             "    a = classifiers.logistic_forward(x, w, b)\n    s = pos_weight * y + (1 - y)\n"
             "    dw, _ = classifiers.logistic_gradients(x * s[:, None], a, y)\n"
             "    return dw, float(np.mean((a - y) * s))\n"),
+        **WEIGHTED_DELEGATIONS,
     }),
 ])
+test_logreg_guard = guard_tests("3_training/08_logistic_regression.ipynb", LOGREG_PRELUDE, "logreg_weighted",
+                                WEIGHTED_DELEGATIONS)
 
 BACKPROP_PRELUDE = """
 import numpy as np
@@ -101,6 +137,24 @@ _SM = ("def softmax_ce_grad(logits, labels):\n"
        "    p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)\n")
 _SMB = "def softmax_backward(dout, p):\n"
 _REC = "def recall_at(probability, truth, threshold):\n    truth = np.asarray(truth).astype(bool)\n"
+
+# softmax_backward answers that let torch (or the course's numerical gradient) differentiate
+SOFTMAX_DELEGATIONS = {
+    "torch.autograd.grad of torch.softmax(log p)": (
+        _SMB + "    z = torch.tensor(np.log(p), requires_grad=True)\n"
+        "    (g,) = torch.autograd.grad((torch.softmax(z, 1) * torch.tensor(dout)).sum(), z)\n    return g.numpy()\n"),
+    ".backward() of torch.softmax(log p)": (
+        _SMB + "    z = torch.tensor(np.log(p), requires_grad=True)\n"
+        "    (torch.softmax(z, 1) * torch.tensor(dout)).sum().backward()\n    return z.grad.numpy()\n"),
+    "torch.func.vjp of torch.softmax": (
+        _SMB + "    _, vjp = torch.func.vjp(lambda z: torch.softmax(z, 1), torch.tensor(np.log(p)))\n"
+        "    return vjp(torch.tensor(dout))[0].numpy()\n"),
+    "the course's numerical gradient": (
+        _SMB + "    z = np.log(p)\n"
+        "    def loss():\n        e = np.exp(z - z.max(axis=1, keepdims=True))\n"
+        "        return float(np.sum(dout * e / e.sum(axis=1, keepdims=True)))\n"
+        "    return layers.numerical_gradient(loss, z)\n"),
+}
 
 test_backprop_solution, test_backprop_wrong = exercise_tests("3_training/09_backpropagation.ipynb", BACKPROP_PRELUDE, [
     ("backprop_linear", {
@@ -156,8 +210,11 @@ test_backprop_solution, test_backprop_wrong = exercise_tests("3_training/09_back
         "only the diagonal term p dout": _SMB + "    return p * dout\n",
         "the course's cross-entropy gradient": _SMB + (
             "    return layers.softmax_cross_entropy(np.log(p), np.argmin(dout, axis=1))[1] * len(p)\n"),
+        **SOFTMAX_DELEGATIONS,
     }),
 ])
+test_backprop_guard = guard_tests("3_training/09_backpropagation.ipynb", BACKPROP_PRELUDE, "backprop_softmax_backward",
+                                  SOFTMAX_DELEGATIONS)
 
 REG_PRELUDE = """
 import numpy as np
