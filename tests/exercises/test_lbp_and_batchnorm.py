@@ -9,7 +9,21 @@ to np.allclose. The wrong answers below are those two and their neighbours.
 Exercise 4 (03: a code after quarter turns; 12: layer norm's backward pass) is not shown in it.
 """
 
-from graded import exercise_tests
+from graded import exercise_cells, exercise_tests, grade
+
+
+def guard_tests(notebook, prelude, grade_id, answers):
+    """A test that each answer fails on the graded cell's guard (forbid's message), not on a wrong value."""
+    import pytest
+
+    graded = exercise_cells(notebook)[grade_id + "_test"]
+
+    @pytest.mark.parametrize("description", list(answers))
+    def test_delegation_refused_by_the_guard(description):
+        error = grade(prelude, answers[description], graded)
+        assert isinstance(error, AssertionError) and "without calling" in str(error), repr(error)
+
+    return test_delegation_refused_by_the_guard
 
 LBP_PRELUDE = """
 import numpy as np
@@ -90,6 +104,33 @@ _LN = ("def layernorm_backward(dout, x, gamma, eps=1e-5):\n"
        "    dx = {dx}\n"
        "    return dx, (dout * x_hat).sum(axis=0), dout.sum(axis=0)\n")
 
+# layernorm_backward answers that let torch (or the course's numerical gradient) differentiate a forward pass
+_LN_TORCH = ("import torch\n\ndef layernorm_backward(dout, x, gamma, eps=1e-5):\n"
+             "    def forward(xt, gt, bt):\n"
+             "        m, v = xt.mean(1, keepdim=True), xt.var(1, unbiased=False, keepdim=True)\n"
+             "        return (xt - m) / torch.sqrt(v + eps) * gt + bt\n"
+             "    xt, gt = torch.tensor(x, requires_grad=True), torch.tensor(gamma, requires_grad=True)\n"
+             "    bt = torch.zeros(len(gamma), dtype=xt.dtype, requires_grad=True)\n")
+LAYERNORM_DELEGATIONS = {
+    ".backward() of a hand-written torch layer norm": _LN_TORCH + (
+        "    forward(xt, gt, bt).backward(torch.tensor(dout))\n"
+        "    return xt.grad.numpy(), gt.grad.numpy(), bt.grad.numpy()\n"),
+    "torch.autograd.grad of a hand-written torch layer norm": _LN_TORCH + (
+        "    grads = torch.autograd.grad(forward(xt, gt, bt), (xt, gt, bt), torch.tensor(dout))\n"
+        "    return tuple(g.numpy() for g in grads)\n"),
+    "torch.autograd.functional.vjp of a hand-written layer norm": _LN_TORCH + (
+        "    _, grads = torch.autograd.functional.vjp(forward, (xt.detach(), gt.detach(), bt.detach()),"
+        " torch.tensor(dout))\n"
+        "    return tuple(g.numpy() for g in grads)\n"),
+    "the course's numerical gradient of a NumPy layer norm": (
+        "def layernorm_backward(dout, x, gamma, eps=1e-5):\n"
+        "    x, gamma = np.array(x, dtype=float), np.array(gamma, dtype=float)\n"
+        "    x_hat = lambda: (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + eps)\n"
+        "    loss = lambda: float(np.sum(dout * x_hat() * gamma))\n"
+        "    return (layers.numerical_gradient(loss, x), layers.numerical_gradient(loss, gamma),"
+        " dout.sum(axis=0))\n"),
+}
+
 test_bn_solution, test_bn_wrong = exercise_tests("3_training/12_batchnorm_and_initialization.ipynb", BN_PRELUDE, [
     ("bn_channel_stats", {
         "unbiased variance (ddof=1)": ("def channel_stats(x):\n"
@@ -150,5 +191,8 @@ test_bn_solution, test_bn_wrong = exercise_tests("3_training/12_batchnorm_and_in
         "dgamma and dbeta summed over the features": _LN.format(
             axis="1", dx="inv_std * (g - g.mean(1, keepdims=True) - x_hat * (g * x_hat).mean(1, keepdims=True))").replace(
             "sum(axis=0)", "sum(axis=1)"),
+        **LAYERNORM_DELEGATIONS,
     }),
 ])
+test_bn_guard = guard_tests("3_training/12_batchnorm_and_initialization.ipynb", BN_PRELUDE, "bn_layernorm_backward",
+                            LAYERNORM_DELEGATIONS)
