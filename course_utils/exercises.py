@@ -25,6 +25,7 @@ from pathlib import Path
 
 __all__ = [
     "forbid",
+    "forbid_autograd",
     "student_version",
     "write_student_copies",
     "reset_student_copy",
@@ -111,6 +112,26 @@ def forbid(module, *names):
         for name, function in saved.items():
             setattr(module, name, function)
         namespace.update(aliases)
+
+
+@contextmanager
+def forbid_autograd():
+    """Within the block, every way torch offers to differentiate for you raises AssertionError.
+
+    Backward-pass exercises compare the learner's gradient with autograd's,
+    computed before the block; inside it, ``Tensor.backward``,
+    ``torch.autograd.grad`` / ``backward``, ``torch.func``'s ``grad``, ``vjp``,
+    ``jacrev``, ``jacfwd`` and ``torch.autograd.functional``'s ``vjp``, ``jvp``
+    and ``jacobian`` are forbidden, so that the answer is the derivation.
+    """
+    import torch
+    import torch.autograd.functional
+    import torch.func
+
+    with forbid(torch.Tensor, "backward"), forbid(torch.autograd, "grad", "backward"), \
+            forbid(torch.func, "grad", "vjp", "jacrev", "jacfwd"), \
+            forbid(torch.autograd.functional, "vjp", "jvp", "jacobian"):
+        yield
 
 
 def _caller_globals() -> dict:

@@ -63,3 +63,22 @@ def exercise_tests(notebook, prelude, exercises):
         assert grade(prelude, wrong[grade_id][description], graded) is not None, f"accepted: {description}"
 
     return test_solution_passes_and_stub_fails, test_wrong_answers_fail
+
+
+def guard_tests(notebook, prelude, grade_id, answers):
+    """A test that each answer fails on the graded cell's guard (forbid's message), not on a wrong value.
+
+    ``answers`` maps a description to the source of an answer that delegates the
+    work (to the course, a library one-liner, or autograd); assign the result to
+    a module-level ``test_...`` name so that pytest collects it.
+    """
+    import pytest
+
+    graded = exercise_cells(notebook)[grade_id + "_test"]
+
+    @pytest.mark.parametrize("description", list(answers))
+    def test_delegation_refused_by_the_guard(description):
+        error = grade(prelude, answers[description], graded)
+        assert isinstance(error, AssertionError) and "without calling" in str(error), repr(error)
+
+    return test_delegation_refused_by_the_guard

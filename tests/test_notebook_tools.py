@@ -236,3 +236,20 @@ def test_detector_rows_read_the_records_in_course_order(tmp_path, monkeypatch):
         detector_rows(0, before="dino")
     with pytest.raises(TypeError, match="rows"):
         detector_table([1, 2])
+
+
+def test_forbid_autograd_refuses_every_way_to_differentiate_inside_the_block_only():
+    import pytest
+    import torch
+
+    from course_utils.exercises import forbid_autograd
+
+    x = torch.ones(3, requires_grad=True)
+    with forbid_autograd():
+        for attempt in (lambda: (x * x).sum().backward(), lambda: torch.autograd.grad((x * x).sum(), x),
+                        lambda: torch.func.vjp(torch.sin, x),
+                        lambda: torch.autograd.functional.jacobian(torch.sin, x)):
+            with pytest.raises(AssertionError, match="write it without calling"):
+                attempt()
+    (x * x).sum().backward()  # restored after the block
+    assert torch.equal(x.grad, 2 * torch.ones(3))

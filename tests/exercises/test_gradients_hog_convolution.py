@@ -6,21 +6,8 @@ correlation, ...) or one that only calls the course's own implementation,
 which the graded cells forbid.
 """
 
-from graded import exercise_cells, exercise_tests, grade
+from graded import exercise_tests, guard_tests
 
-
-def guard_tests(notebook, prelude, grade_id, answers):
-    """A test that each answer fails on the graded cell's guard (forbid's message), not on a wrong value."""
-    import pytest
-
-    graded = exercise_cells(notebook)[grade_id + "_test"]
-
-    @pytest.mark.parametrize("description", list(answers))
-    def test_delegation_refused_by_the_guard(description):
-        error = grade(prelude, answers[description], graded)
-        assert isinstance(error, AssertionError) and "without calling" in str(error), repr(error)
-
-    return test_delegation_refused_by_the_guard
 
 GRADIENTS_PRELUDE = """
 import numpy as np

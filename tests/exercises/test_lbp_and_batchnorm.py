@@ -9,21 +9,8 @@ to np.allclose. The wrong answers below are those two and their neighbours.
 Exercise 4 (03: a code after quarter turns; 12: layer norm's backward pass) is not shown in it.
 """
 
-from graded import exercise_cells, exercise_tests, grade
+from graded import exercise_tests, guard_tests
 
-
-def guard_tests(notebook, prelude, grade_id, answers):
-    """A test that each answer fails on the graded cell's guard (forbid's message), not on a wrong value."""
-    import pytest
-
-    graded = exercise_cells(notebook)[grade_id + "_test"]
-
-    @pytest.mark.parametrize("description", list(answers))
-    def test_delegation_refused_by_the_guard(description):
-        error = grade(prelude, answers[description], graded)
-        assert isinstance(error, AssertionError) and "without calling" in str(error), repr(error)
-
-    return test_delegation_refused_by_the_guard
 
 LBP_PRELUDE = """
 import numpy as np
