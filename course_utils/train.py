@@ -40,6 +40,9 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from ._checks import check_choice, check_int, check_module, check_number
 
+#: Seconds between two redraws of :func:`fit`'s progress bar.
+PROGRESS_INTERVAL_S = 1.0
+
 __all__ = [
     "TrainingDiverged",
     "History",
@@ -559,7 +562,12 @@ def fit(model, train, optimizer, *, epochs=None, time_budget_s=None, loss_fn=Non
     bar = None
     if progress:
         from tqdm.auto import tqdm
-        bar = tqdm(total=total_steps, desc="training", unit="step")
+        # At most one redraw a second, however fast or slow the steps: in a
+        # notebook each redraw is a few widget messages, and a kernel client
+        # that is not reading them while the cell runs (nbval) keeps only
+        # about a thousand before zmq drops the rest, the cell's own end
+        # included, so a cell that redraws too often fails on a slow machine.
+        bar = tqdm(total=total_steps, desc="training", unit="step", mininterval=PROGRESS_INTERVAL_S)
     start = time.perf_counter()
     step = 0
     epoch = 0
@@ -605,7 +613,7 @@ def fit(model, train, optimizer, *, epochs=None, time_budget_s=None, loss_fn=Non
                 if bar is not None:
                     bar.update(1)
                     if step % 10 == 0:
-                        bar.set_postfix(loss=f"{value:.3f}")
+                        bar.set_postfix(loss=f"{value:.3f}", refresh=False)  # drawn at the next redraw
             if scheduler is not None and scheduler_step == "epoch":
                 scheduler.step()
             epoch += 1

@@ -76,6 +76,34 @@ def test_time_budget_stops_early():
     assert history.epochs == 1
 
 
+def test_progress_bar_redraws_at_most_once_a_second(monkeypatch):
+    # Every redraw in a notebook is a few widget messages; nbval does not read
+    # them while a cell runs, and past about a thousand zmq drops messages, the
+    # cell's end included (a long training cell then fails on a slow machine).
+    import io
+    import time
+
+    import tqdm.auto
+    import tqdm.std
+
+    draws = []
+
+    class CountingBar(tqdm.std.tqdm):
+        def display(self, *args, **kwargs):
+            draws.append(time.perf_counter())
+            return super().display(*args, **kwargs)
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", lambda *a, **k: CountingBar(*a, file=io.StringIO(), **k))
+    x, y = _blobs(n=8)
+    model = _model()
+    start = time.perf_counter()
+    loader = train.make_loader(x, y, batch_size=8)
+    train.fit(model, loader, torch.optim.SGD(model.parameters(), lr=0.1), epochs=3000, progress=True)
+    seconds = time.perf_counter() - start
+    # The old bar redrew at every 10th step: 300 draws here.
+    assert len(draws) <= seconds / train.PROGRESS_INTERVAL_S + 3, (len(draws), seconds)
+
+
 def test_divergence_raises_a_clear_error_with_history():
     x, y = _blobs()
     model = _model()
