@@ -40,7 +40,7 @@ LOCK_ARGS ?= --upgrade
 lock: | $(PY)
 	$(PY) -m pip install --quiet 'pip-tools>=7.4'
 	CUSTOM_COMPILE_COMMAND='make lock' $(VENV)/bin/pip-compile --quiet $(LOCK_ARGS) \
-	  --extra test --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
+	  --extra test --extra site --extra browser --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
 	  --output-file requirements.lock pyproject.toml
 
 # JupyterLab refuses to run as root unless told; containers often run as root.

@@ -38,7 +38,7 @@ def _requirement_names(requirements):
 
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = project["dependencies"] + project["optional-dependencies"]["test"]
+    wanted = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     assert "python=3.11" in env["dependencies"]
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
@@ -49,12 +49,12 @@ def test_environment_yml_matches_pyproject():
 
 
 def _declared():
-    """Core and test requirements of pyproject.toml, by canonical name."""
+    """Core requirements and those of every extra (test, site, browser) of pyproject.toml, by canonical name."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     core = {canonicalize_name(Requirement(r).name): Requirement(r) for r in project["dependencies"]}
-    test = {canonicalize_name(Requirement(r).name): Requirement(r)
-            for r in project["optional-dependencies"]["test"]}
-    return core, test
+    extras = {canonicalize_name(Requirement(r).name): Requirement(r)
+              for extra in project["optional-dependencies"].values() for r in extra}
+    return core, extras
 
 
 def _locked():
@@ -78,7 +78,7 @@ def _locked():
 def test_lock_environment_yml_and_pyproject_agree():
     core, test = _declared()
     declared = core | test
-    assert len(declared) == len(core) + len(test), "a package is both a core and a test dependency"
+    assert len(declared) == len(core) + len(test), "a package is both a core and an extra's dependency"
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     listed = {canonicalize_name(Requirement(r).name): Requirement(r) for r in pip if not r.startswith("-e")}
