@@ -109,5 +109,25 @@ reset: setup
 notebooks: setup
 	$(PY) -m jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False notebooks/*.ipynb notebooks/*/*.ipynb
 
+# The static site in build/site/ (home page build/site/index.html): every
+# notebook as a page in course order, the learner's copy (solutions and hidden
+# tests removed) with its committed outputs, nothing executed; MathJax served
+# from the site (node_modules/mathjax), no CDN. docs/ holds the Sphinx set-up.
+# Sphinx warnings (a broken reference, a page missing from the toc) fail it.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+.PHONY: site
+site: setup $(NODE_STAMP)
+	rm -rf build/site-src build/site
+	$(PY) docs/prepare_site.py --out build/site-src
+	$(VENV)/bin/sphinx-build -b html -q -W --keep-going -c docs build/site-src build/site
+	@echo "site: build/site/index.html"
+
+# tests/site builds the site (MathJax from node_modules) and the slides (reveal.js).
+test-unit: $(NODE_STAMP)
+
 clean:
 	rm -rf student release submitted autograded feedback gradebook.db .pytest_cache
