@@ -64,7 +64,7 @@ test: setup
 	exit $$status
 
 test-unit: setup
-	$(OFFLINE) $(SHARE) $(PY) -m pytest tests -n 2 --dist loadfile
+	$(OFFLINE) $(SHARE) $(PY) -m pytest tests -n 2 --dist loadfile --ignore=tests/browser
 
 test-notebooks: setup
 	$(OFFLINE) $(PY) -m pytest $(NBVAL) notebooks
@@ -128,6 +128,17 @@ site: setup $(NODE_STAMP)
 
 # tests/site builds the site (MathJax from node_modules) and the slides (reveal.js).
 test-unit: $(NODE_STAMP)
+
+# The course in a real browser (tests/browser; test-unit leaves it out, .ci/run
+# runs it after `make test`): JupyterLab from .venv on a free local port with a
+# random token, serving fresh learner copies in a temporary folder, driven by
+# Playwright in Debian's headless Chromium (/usr/bin/chromium: apt-get install
+# chromium chromium-driver; no browser is downloaded). A sample of notebooks is
+# run as a learner would (course map, an explorer, training, animations), then
+# the built site is opened. Screenshots in build/browser/.
+.PHONY: test-browser
+test-browser: setup site
+	$(OFFLINE) $(PY) -m pytest tests/browser -p no:cacheprovider -v -s --durations=5
 
 clean:
 	rm -rf student release submitted autograded feedback gradebook.db .pytest_cache
