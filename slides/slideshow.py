@@ -30,9 +30,14 @@ reveal.js page of nbconvert's template (20 px text, 19 px code, about
 :data:`LINE_PX` pixels a line).  A code line or an output text line is one
 line (``pre`` does not wrap); a markdown line counts once per
 :data:`MARKDOWN_WIDTH` characters, a blank line half, a heading two, a
-collapsed ``<details>`` hint one; an image counts its displayed height
-(scaled to the slide's width) in lines; a matplotlib animation its frame plus
+collapsed ``<details>`` hint one; each cell adds :data:`CELL_GAP` for the
+space between cells, a code box one for its padding; an image counts its displayed height
+(scaled to the slide's width) in lines, and two for its margins; a matplotlib animation its frame plus
 two lines of controls.
+
+Cells are measured as the deck shows them (:func:`deck_version`): the
+learner's copy with the committed outputs and every widget made static, as on
+the static site.
 
 Run ``python slides/slideshow.py NOTEBOOK...`` to (re)write the metadata: it
 only sets ``slideshow`` and the ``slides-hide-code`` tag, never sources,
@@ -43,25 +48,45 @@ from __future__ import annotations
 
 import ast
 import base64
+import importlib.util
 import math
 import re
 import struct
 import sys
+from pathlib import Path
 
 import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
 
 #: Lines a slide may hold (text, code and outputs).
 MAX_LINES = 28
 #: Pixels of one line of the deck (so that an image can be measured in lines).
 LINE_PX = 25
-#: Width in pixels left to an output on a slide (960 minus the prompt column and margins).
-SLIDE_WIDTH_PX = 820
+#: Width in pixels left to an output on a slide (960 minus margins; the decks show no prompts).
+SLIDE_WIDTH_PX = 900
+#: Lines of space between two cells on a slide.
+CELL_GAP = 1
 #: Characters of a markdown line before it wraps on a slide.
 MARKDOWN_WIDTH = 90
 #: The tag that hides a cell's code (not its outputs) in the deck.
 HIDE_CODE_TAG = "slides-hide-code"
 #: The slide types nbconvert and RISE know.
 SLIDE_TYPES = ("slide", "subslide", "fragment", "-", "skip", "notes")
+
+
+def deck_version(nb):
+    """What a deck shows of ``nb``: the learner's copy (solutions and hidden tests removed) with its
+    committed outputs, every widget replaced by static outputs (the explorer's first view, a progress
+    bar's final text).  The same cells in the same order: the static site's ``site_version`` and
+    ``staticize_widgets`` (docs/prepare_site.py), reused here so that the site and the decks agree."""
+    spec = importlib.util.spec_from_file_location("prepare_site", ROOT / "docs" / "prepare_site.py")
+    site = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(site)
+    deck = site.site_version(nb)
+    site.staticize_widgets(deck)
+    assert len(deck.cells) == len(nb.cells)
+    return deck
 
 
 # --- the measure -----------------------------------------------------------------------------------
@@ -75,7 +100,7 @@ def _png_size(data: str) -> tuple:
 def image_lines(width: int, height: int) -> int:
     """Lines an image of ``width`` x ``height`` pixels takes on a slide."""
     scale = min(1.0, SLIDE_WIDTH_PX / width) if width else 1.0
-    return max(1, math.ceil(height * scale / LINE_PX))
+    return max(1, math.ceil(height * scale / LINE_PX)) + 2  # and the output area's margins
 
 
 def markdown_lines(source: str) -> float:
@@ -98,6 +123,8 @@ def markdown_lines(source: str) -> float:
             lines += 2
         elif re.fullmatch(r"\|?[\s:|-]+\|?", stripped):
             continue  # a table's header rule
+        elif stripped.startswith("|"):
+            lines += math.ceil(len(stripped) / MARKDOWN_WIDTH) + 0.5  # a table row and its padding
         else:
             lines += max(1, math.ceil(len(stripped) / MARKDOWN_WIDTH))
     return lines
@@ -128,10 +155,13 @@ def output_lines(output) -> float:
                 return image_lines(*_png_size(frames[0])) + 2
             return 12 if match is None else 12
         plain = data.get("text/plain")
-        if plain is not None and "highlight" in html:  # a show_source listing
-            return _text_lines(plain)
+        if "highlight" in html:  # a show_source listing: its name, then the code
+            return 1 + _text_lines(re.sub(r"<[^>]+>", "", html.split("<pre", 1)[-1]))
         rows = html.count("<tr")
-        return rows if rows else _text_lines(plain or html)
+        if rows:
+            return rows
+        text = re.sub(r"<[^>]+>", "", html).strip()
+        return sum(max(1, math.ceil(len(line) / MARKDOWN_WIDTH)) for line in text.splitlines()) + 1
     for mime in ("text/markdown", "text/latex", "text/plain"):
         if mime in data:
             return _text_lines(data[mime])
@@ -139,15 +169,16 @@ def output_lines(output) -> float:
 
 
 def cell_lines(cell, hide_code: bool | None = None) -> float:
-    """Lines a cell takes on a slide: its source (unless its code is hidden) and its outputs."""
+    """Lines a cell takes on a slide: its source (unless its code is hidden), its outputs and the gap
+    between cells."""
     if cell.cell_type == "markdown":
-        return markdown_lines(cell.source)
+        return markdown_lines(cell.source) + CELL_GAP
     if hide_code is None:
         hide_code = HIDE_CODE_TAG in cell.metadata.get("tags", [])
-    code = 0 if hide_code else max(1, _text_lines(cell.source))
+    code = 0 if hide_code else max(1, _text_lines(cell.source)) + 1  # the code box's padding
     if cell.cell_type != "code":
-        return code
-    return code + sum(output_lines(o) for o in cell.get("outputs", []))
+        return code + CELL_GAP
+    return code + sum(output_lines(o) for o in cell.get("outputs", [])) + CELL_GAP
 
 
 def slide_type(cell) -> str | None:
@@ -200,7 +231,13 @@ def _worth_showing(cell) -> bool:
 
 
 def plan(nb) -> list:
-    """The slideshow of ``nb``: a list of (slide_type, hide_code) per cell."""
+    """The slideshow of ``nb`` (an instructor notebook): a list of (slide_type, hide_code) per cell.
+
+    Its cells are measured as its deck shows them (:func:`deck_version`)."""
+    return _plan(deck_version(nb))
+
+
+def _plan(nb) -> list:
     result = []
     used = 0.0
     previous_code_on_slide = False
@@ -209,7 +246,7 @@ def plan(nb) -> list:
         hide = False
         if cell.cell_type == "markdown":
             text = cell.source.lstrip()
-            lines = markdown_lines(cell.source)
+            lines = cell_lines(cell)
             if not title_done and text.startswith("# "):
                 kind, title_done = "slide", True
             elif text.startswith("## ") or not result:
@@ -242,7 +279,7 @@ def plan(nb) -> list:
             if any(_is_listing(o) for o in outputs) and output_only > MAX_LINES:
                 result.append(("notes", False))
                 continue
-            if output_only > MAX_LINES or output_only == 0 or not _worth_showing(cell):
+            if output_only > MAX_LINES or output_only == CELL_GAP or not _worth_showing(cell):
                 result.append(("skip", False))
                 continue
             hide, lines = True, output_only
