@@ -11,6 +11,7 @@ site's own copy.
 from __future__ import annotations
 
 import html
+import importlib.util
 import re
 import subprocess
 import sys
@@ -177,15 +178,23 @@ def distinctive(lines, public: str) -> list[str]:
     return [plain(l) for l in lines if len(l) >= 16 and not l.startswith("#") and plain(l) not in public]
 
 
+def _prepare_site():
+    """docs/prepare_site.py as a module (loaded by path: docs/ is not a package)."""
+    if "prepare_site" not in _modules:
+        spec = importlib.util.spec_from_file_location("prepare_site", ROOT / "docs" / "prepare_site.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _modules["prepare_site"] = module
+    return _modules["prepare_site"]
+
+
+_modules: dict = {}
+
+
 def learner_text(nb) -> str:
     """Every source and text output of the learner's copy (with outputs), squashed."""
-    sys.path.insert(0, str(ROOT / "docs"))
-    try:
-        from prepare_site import site_version
-    finally:
-        sys.path.pop(0)
     parts = []
-    for cell in site_version(nb).cells:
+    for cell in _prepare_site().site_version(nb).cells:
         parts.append(cell.source)
         for out in cell.get("outputs", []):
             parts.append(out.get("text", ""))
