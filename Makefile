@@ -126,6 +126,17 @@ site: setup $(NODE_STAMP)
 	$(VENV)/bin/sphinx-build -b html -q -W --keep-going -c docs build/site-src build/site
 	@echo "site: build/site/index.html"
 
+# Lecture decks in build/slides/, one NN_name.slides.html per notebook: the
+# learner's copy (solutions and hidden tests removed) with its committed
+# outputs, nothing executed, as reveal.js slides (nbconvert --to slides, the
+# template in slides/templates); reveal.js and MathJax copied beside the decks
+# from node_modules, no CDN: a deck opens offline from the file system. The
+# slideshow metadata comes from slides/slideshow.py (run it after editing a
+# notebook: `$(PY) slides/slideshow.py notebooks/<part>/<NN>_<name>.ipynb`).
+.PHONY: slides
+slides: setup $(NODE_STAMP)
+	$(PY) slides/build.py --out build/slides
+
 # tests/site builds the site (MathJax from node_modules) and the slides (reveal.js).
 test-unit: $(NODE_STAMP)
 
