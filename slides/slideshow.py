@@ -11,6 +11,8 @@ from JupyterLab with jupyterlab-rise).  Each cell's
   (``-``) until the next cell would overflow it; that cell then opens a
   **subslide**; a markdown cell that comments the result just shown on the same
   slide is a **fragment** (it appears on the next click);
+* the set-up cell (``setup_notebook()`` and the imports) shows only its
+  output (the opening picture, if it draws one), or is **skip**;
 * graded test cells and cells that only check (asserts, imports, nothing
   printed) are **skip**: the deck keeps the exercise text and the answer cell;
 * a code cell too long for a slide whose output is worth showing (a figure, a
@@ -274,7 +276,12 @@ def _plan(nb) -> list:
             result.append(("skip", False))
             continue
         lines = cell_lines(cell, hide_code=False)
-        if lines > MAX_LINES:
+        if "setup_notebook(" in cell.source:  # the set-up cell: imports; its picture, if any, is shown
+            hide, lines = True, cell_lines(cell, hide_code=True)
+            if not _worth_showing(cell) or lines > MAX_LINES:
+                result.append(("skip", False))
+                continue
+        if lines > MAX_LINES and not hide:
             output_only = cell_lines(cell, hide_code=True)
             if any(_is_listing(o) for o in outputs) and output_only > MAX_LINES:
                 result.append(("notes", False))
