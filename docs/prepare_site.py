@@ -177,10 +177,10 @@ def main(argv=None) -> None:
         nb = site_version(nbformat.read(path, as_version=4))
         staticize_widgets(nb)
         link_home(nb, rel.count("/"))
+        insert_hint(nb, rel)
         if rel == HOME:
             target = out / "index.ipynb"
         else:
-            insert_hint(nb, rel)
             target = out / rel
             parts.setdefault(path.parent.name, []).append(rel.removesuffix(".ipynb"))
         target.parent.mkdir(parents=True, exist_ok=True)
