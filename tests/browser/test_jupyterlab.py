@@ -169,9 +169,12 @@ def check_cells(page, lab, notebook):
 
 def check_widgets(page, lab, notebook):
     """Save the notebook; every widget output it holds must be a rendered widget view on the page."""
+    path = lab.root / notebook
+    written = path.stat().st_mtime_ns
     menu(page, "File", "docmanager:save")
-    page.wait_for_selector(f".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current:not(.jp-mod-dirty)")
-    nb = nbformat.read(lab.root / notebook, as_version=4)
+    page.wait_for_selector(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current:not(.jp-mod-dirty)")
+    wait_changed(lambda: path.stat().st_mtime_ns, written, f"{notebook} on disk (File > Save Notebook)")
+    nb = nbformat.read(path, as_version=4)
     saved = sum("application/vnd.jupyter.widget-view+json" in output.get("data", {})
                 for cell in nb.cells if cell.cell_type == "code" for output in cell.outputs)
     rendered = page.evaluate(WIDGET_VIEWS_JS, PANEL)
@@ -226,7 +229,7 @@ def test_course_map(page, lab, shots):
     print(check_cells(page, lab, notebook), f"run {seconds:.1f} s")
     check_widgets(page, lab, notebook)
     # Follow the map to the first notebook: it opens in a new tab of JupyterLab.
-    link = page.locator(f"{PANEL} .jp-RenderedMarkdown a", has_text="01 Images and gradients").first
+    link = page.locator(f"{PANEL} .jp-RenderedMarkdown a[href*='01_images_and_gradients']").first
     link.scroll_into_view_if_needed()
     link.click()
     page.wait_for_selector(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current:has-text('01_images_and_gradients.ipynb')")
