@@ -146,9 +146,10 @@ test-unit: $(NODE_STAMP)
 # Playwright in Debian's headless Chromium (/usr/bin/chromium: apt-get install
 # chromium chromium-driver; no browser is downloaded). A sample of notebooks is
 # run as a learner would (course map, an explorer, training, animations), then
-# the built site is opened. Screenshots in build/browser/.
+# the built site's home and a notebook page are opened and one lecture deck is
+# stepped through. Screenshots in build/browser/.
 .PHONY: test-browser
-test-browser: setup site
+test-browser: setup site slides
 	$(OFFLINE) $(PY) -m pytest tests/browser -p no:cacheprovider -v -s --durations=5
 
 clean:
