@@ -143,9 +143,12 @@ def lab(tmp_path_factory, shots):
         path.write_text(json.dumps(values))
     env = dict(os.environ)
     env.update({
-        # Configuration, runtime files, settings, workspaces and the notebooks'
-        # recorded results: all in the temporary folder, none in $HOME or the repository.
+        # Configuration, data, runtime files, IPython profile, settings, workspaces and
+        # the notebooks' recorded results: all in the temporary folder, none in $HOME or
+        # the repository.
         "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_DATA_DIR": str(home / "data"),
+        "IPYTHONDIR": str(home / "ipython"),
         "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
         "JUPYTERLAB_SETTINGS_DIR": str(settings),
         "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
@@ -157,7 +160,7 @@ def lab(tmp_path_factory, shots):
     port, token = free_port(), secrets.token_hex(24)
     command = [
         sys.executable, "-m", "jupyterlab", "--no-browser",
-        f"--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={student}",
         # Nothing fetched from the network: no news feed, no update check, no
         # extension manager querying PyPI.

@@ -234,6 +234,7 @@ def test_course_map(page, lab, shots):
     link.click()
     page.wait_for_selector(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current:has-text('01_images_and_gradients.ipynb')")
     page.locator(PANEL).locator("h1", has_text="01 Images and gradients").wait_for()
+    page.wait_for_function(KERNEL_READY_JS, timeout=OPEN_TIMEOUT_MS, polling=250)  # its kernel started
     page.screenshot(path=shots / "00_start_here_link_to_01.png")
     assert_quiet(page)
 
