@@ -1,13 +1,18 @@
-"""Repository-wide pytest hooks: the notebook time table and its budget.
+"""Repository-wide pytest hooks: the notebook time table, its budget and its drift.
 
 When nbval runs notebooks, each notebook's wall time (kernel start, every
 cell, kernel shutdown) is summed from pytest's own reports, printed as a
 table at the end of the run, and a notebook over ``NOTEBOOK_BUDGET_S`` fails
-the run.
+the run.  So does a notebook that ran whole (every cell collected ran and
+passed) in a time off its recorded time (``course_utils.notebook.COURSE_MAP``,
+which the course map shows learners) by more than ``DRIFT`` of it: the
+course map's times stay true.
 """
 
+import json
 import os
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 
@@ -16,13 +21,63 @@ import pytest
 #: can check that going over the budget really fails a run.)
 NOTEBOOK_BUDGET_S = float(os.environ.get("COURSE_NOTEBOOK_BUDGET_S", "90"))
 
+#: A notebook's measured time may be off its recorded time by this share of it (0.5: 50 %) ...
+DRIFT = float(os.environ.get("COURSE_NOTEBOOK_DRIFT", "0.5"))
+#: ... or by this many seconds, whichever is more: kernel start-up alone varies by a few seconds, which
+#: is 50 % of the shortest notebooks.
+DRIFT_FLOOR_S = 5.0
+
 _notebook_seconds: dict = defaultdict(float)
+_collected: dict = defaultdict(int)   # notebook -> cells collected
+_passed: dict = defaultdict(int)      # notebook -> cells that ran and passed
+
+
+def pytest_collection_modifyitems(session, config, items):
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        if path.endswith(".ipynb"):
+            _collected[path] += 1
 
 
 def pytest_runtest_logreport(report):
     path = report.nodeid.split("::", 1)[0]
     if path.endswith(".ipynb"):
         _notebook_seconds[path] += report.duration
+        if report.when == "call" and report.passed:
+            _passed[path] += 1
+
+
+def recorded_seconds() -> dict:
+    """Recorded run times by notebook name; ``COURSE_RECORDED_SECONDS`` (JSON) overrides some (tests)."""
+    from course_utils.notebook import recorded_seconds as recorded
+
+    times = recorded()
+    times.update(json.loads(os.environ.get("COURSE_RECORDED_SECONDS", "{}")))
+    return times
+
+
+def drift_failures(measured: dict, recorded: dict, whole, drift: float = DRIFT, floor: float = DRIFT_FLOOR_S):
+    """Notebooks whose measured time is off the recorded one: ``{path: (measured, recorded)}``.
+
+    Only notebooks in ``whole`` (they ran whole: a partial run says nothing about the time) and with a
+    recorded time count; a notebook fails when ``|measured - recorded| > max(drift * recorded, floor)``.
+    """
+    failures = {}
+    for path, seconds in measured.items():
+        name = Path(path).stem
+        if path not in whole or name not in recorded:
+            continue
+        if abs(seconds - recorded[name]) > max(drift * recorded[name], floor):
+            failures[path] = (seconds, recorded[name])
+    return failures
+
+
+def _ran_whole():
+    return {p for p, n in _collected.items() if n and _passed.get(p, 0) == n}
+
+
+def _drifted():
+    return drift_failures(dict(_notebook_seconds), recorded_seconds(), _ran_whole())
 
 
 def _over_budget():
@@ -42,11 +97,15 @@ def pytest_terminal_summary(terminalreporter):
     tr.write_line(f"{'total':<{width}}  {total:6.1f} s   (budget {NOTEBOOK_BUDGET_S:.0f} s per notebook)")
     for path, seconds in sorted(_over_budget().items()):
         tr.write_line(f"FAILED budget: {path} took {seconds:.1f} s > {NOTEBOOK_BUDGET_S:.0f} s", red=True)
+    for path, (seconds, recorded) in sorted(_drifted().items()):
+        tr.write_line(f"FAILED recorded time: {path} took {seconds:.1f} s, the course map says {recorded:.0f} s "
+                      f"(more than {DRIFT:.0%} off): update its time in course_utils/notebook.py COURSE_MAP "
+                      "and re-run notebooks/00_start_here.ipynb", red=True)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
-    if _over_budget() and session.exitstatus == 0:
+    if (_over_budget() or _drifted()) and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

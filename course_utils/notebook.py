@@ -30,7 +30,7 @@ from ._checks import check_int
 
 __all__ = ["setup_notebook", "course_seed", "report_differences", "show_source", "SourceCode", "record_results",
            "recorded_results", "RESULTS_VARIABLE", "DETECTOR_RECORDS", "detector_row", "detector_rows",
-           "detector_table"]
+           "detector_table", "COURSE_MAP", "recorded_seconds", "course_map_table"]
 
 #: Threads used by torch and the BLAS libraries.  Two keeps results and
 #: timings the same on a 2-core laptop, a projector machine and CI.
@@ -81,6 +81,11 @@ def setup_notebook(seed: int | None = None, threads: int = DEFAULT_THREADS, dpi:
 
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True)
+    # Deterministic mode also fills every new uninitialized tensor with NaN, so
+    # that code reading memory it never wrote fails loudly. The course never
+    # does (its tests would show it), and the fills cost about 5 % of a
+    # detector's training step (notebook 21, measured with torch.profiler).
+    torch.utils.deterministic.fill_uninitialized_memory = False
     torch.set_num_threads(threads)
     try:
         # Only allowed once per process, before any parallel work.
@@ -377,3 +382,110 @@ def show_source(obj, helpers: bool = False) -> SourceCode:
             text += f"\n\n# called above, from {helper.__module__}:\n" + inspect.getsource(helper)
     name = f"{obj.__module__}.{obj.__qualname__}" if hasattr(obj, "__qualname__") else obj.__name__
     return SourceCode(text, name)
+
+
+# --- the course map: run time, prerequisites, outcome of every notebook ------------------------------
+
+#: Per notebook (file name without ``.ipynb``), in course order: its measured run time on a 2-core CPU
+#: in seconds (kernel start to shutdown, from the time table that ``make test`` prints), the notebooks
+#: it builds on, and what a learner can do after it.  The course map (``00_start_here``) renders it
+#: with :func:`course_map_table`; the repository's conftest.py fails a test run in which a notebook
+#: that ran whole took more than 50 % more or less than its time here (update the time from the table
+#: the run printed).  21-24: 75 s, a placeholder until their run time is cut and measured again.
+COURSE_MAP = {
+    "00_start_here": (8.6, (), "use the course alone, in a lecture or for grading, and check your set-up"),
+    "01_images_and_gradients": (10.0, ("00",), "handle images as arrays, compute gradients with Sobel "
+                                "and Prewitt filters, and find edges with Canny's steps"),
+    "02_hog": (10.2, ("01",), "compute a HoG descriptor (cells, orientation bins, block normalization) "
+               "and classify faces with it"),
+    "03_lbp": (26.8, ("01",), "compute LBP codes (uniform, rotation-invariant) and classify textures by "
+               "their histograms"),
+    "04_convolution_operation": (56.2, ("01",), "compute a convolution layer with loops and with im2col, "
+                                 "and count its memory, parameters and multiply-adds"),
+    "05_convolution_arithmetic": (26.0, ("04",), "predict output sizes and receptive fields from kernel, "
+                                  "padding, stride and dilation"),
+    "06_efficient_convolutions": (31.6, ("04", "05"), "cut a layer's cost with 1×1 bottlenecks, grouped "
+                                  "and depthwise separable convolutions and factorized kernels"),
+    "07_upsampling": (24.8, ("04", "05"), "enlarge feature maps by unpooling, transposed convolution and "
+                      "pixel shuffle, and avoid checkerboard artifacts"),
+    "08_logistic_regression": (10.3, ("00",), "train logistic regression by gradient descent, with "
+                               "gradients derived by hand and checked numerically"),
+    "09_backpropagation": (12.4, ("08",), "backpropagate through a small network by hand, and say why "
+                           "gradients vanish and which activations help"),
+    "10_optimizers": (50.8, ("08", "09"), "choose and tune an optimizer (SGD, momentum, RMSProp, Adam, "
+                      "AdamW) and a learning-rate schedule"),
+    "11_regularization_and_augmentation": (74.6, ("09", "10"), "diagnose overfitting from learning "
+                                           "curves and reduce it with weight decay, dropout, early "
+                                           "stopping and augmentation"),
+    "12_batchnorm_and_initialization": (21.7, ("09", "10"), "initialize a deep network (Xavier, He) and "
+                                        "use batch normalization in training and evaluation"),
+    "13_cnn_layers_and_lenet": (26.5, ("05", "10"), "build and train LeNet-5 and read its feature maps"),
+    "14_classic_architectures": (37.9, ("06", "12", "13"), "count the parameters and FLOPs of AlexNet, "
+                                 "VGG, Inception, ResNet, ResNeXt and DenseNet, and name the idea each "
+                                 "brought"),
+    "15_residual_learning": (81.6, ("09", "13"), "measure the degradation problem and show how "
+                             "shortcuts let a deep network train"),
+    "16_transfer_learning": (23.5, ("12", "13"), "adapt a trained network to a new task in the four "
+                             "regimes, and choose one for a given data set"),
+    "17_localization_and_boxes": (80.4, ("13",), "convert box formats, compute IoU and GIoU, and train "
+                                  "a network that localizes one object"),
+    "18_detection_metrics": (20.0, ("17",), "evaluate a detector: match detections, draw "
+                             "precision-recall, compute VOC AP and COCO's twelve numbers"),
+    "19_nms_and_anchors": (14.7, ("17", "18"), "remove duplicate boxes with greedy, batched and soft "
+                           "NMS, and build, match and encode anchors"),
+    "20_region_proposals_and_rcnn": (63.1, ("18", "19"), "propose regions with selective search, and "
+                                     "detect with R-CNN and Fast R-CNN (RoI Pool, RoI Align)"),
+    "21_faster_rcnn": (75.0, ("19", "20"), "train a Faster R-CNN (region proposal network and RoI "
+                       "head, four losses) end to end"),
+    "22_yolo": (75.0, ("19", "21"), "encode targets on YOLO's grid, train a small YOLO and decode its "
+                "predictions"),
+    "23_ssd": (75.0, ("22",), "place SSD's default boxes on several feature maps, match them, mine hard "
+               "negatives, and compare with YOLO by object size"),
+    "24_anchor_free": (75.0, ("22", "23"), "train centre-based anchor-free heads with focal and IoU "
+                       "losses, and a one-to-one head that needs no NMS"),
+    "25_semantic_segmentation": (78.0, ("07", "13", "17"), "label every pixel with FCN, U-Net or "
+                                 "SegNet, and measure pixel accuracy, mIoU and Dice"),
+    "26_dilated_convolutions_and_deeplab": (77.4, ("05", "25"), "widen a segmenter's view with dilated "
+                                            "convolutions, ASPP and pyramid pooling, and fine-tune it "
+                                            "from a classifier"),
+    "27_instance_segmentation": (59.9, ("21", "25"), "add a mask branch to a detector (Mask R-CNN) and "
+                                 "measure mask AP"),
+    "28_vision_transformers": (20.0, ("13", "15"), "build a vision transformer from patches and "
+                               "attention, and compare it with a CNN on small data"),
+    "29_set_prediction_detr": (70.1, ("21", "24", "28"), "match predictions to objects with the "
+                               "Hungarian algorithm and train a small DETR that needs no NMS"),
+    "30_diffusion": (74.2, ("10", "25"), "train a small diffusion model and draw new digits with DDPM "
+                     "and DDIM"),
+}
+
+
+def recorded_seconds() -> dict:
+    """The recorded run time of every notebook: ``{file name without .ipynb: seconds}``."""
+    return {name: seconds for name, (seconds, _, _) in COURSE_MAP.items()}
+
+
+def course_map_table(markdown: bool = True):
+    """The course map's table: per notebook its run time, the notebooks it builds on, and its outcome.
+
+    Parameters
+    ----------
+    markdown : bool
+        Return an ``IPython.display.Markdown`` object (a notebook displays it
+        as a table); False returns the Markdown text.
+
+    Returns
+    -------
+    IPython.display.Markdown or str
+    """
+    if not isinstance(markdown, bool):
+        raise TypeError(f"markdown must be True or False, got {markdown!r}")
+    lines = ["| notebook | run time | builds on | after it you can |", "| --- | ---: | --- | --- |"]
+    for name, (seconds, needs, outcome) in COURSE_MAP.items():
+        number = name.split("_", 1)[0]
+        lines.append(f"| {number} | {seconds:.0f} s | {', '.join(needs) or '–'} | {outcome} |")
+    text = "\n".join(lines)
+    if not markdown:
+        return text
+    from IPython.display import Markdown
+
+    return Markdown(text)
