@@ -28,15 +28,19 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 
 
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "slides" / f"{name}.py")
+def _load(name, module_name):
+    """slides/<name>.py as module ``module_name`` (slides/build.py imports slides/slideshow.py as
+    ``slideshow``: loaded under that name, both share one module)."""
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, ROOT / "slides" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(name, module)
+    sys.modules[module_name] = module
     spec.loader.exec_module(module)
-    return sys.modules[name]
+    return module
 
 
-slideshow = _load("slideshow")
+slideshow = _load("slideshow", "slideshow")
 ALL = find_notebooks(NOTEBOOKS)
 IDS = [p.stem for p in ALL]
 
@@ -186,7 +190,7 @@ REMOTE = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\
 def built(tmp_path_factory):
     if not (ROOT / "node_modules" / "reveal.js" / "dist" / "reveal.js").exists():
         pytest.skip("node_modules/reveal.js is not installed: run `npm ci` (make test-unit does)")
-    build = _load("build")
+    build = _load("build", "_course_slides_build")
     out = tmp_path_factory.mktemp("slides")
     start = time.perf_counter()
     decks = build.build(out, SAMPLE)
