@@ -32,11 +32,39 @@ _collected: dict = defaultdict(int)   # notebook -> cells collected
 _passed: dict = defaultdict(int)      # notebook -> cells that ran and passed
 
 
+#: Workload seconds measured before the notebooks run and after (machine_speed.py).
+_workload_seconds: list = []
+
+
 def pytest_collection_modifyitems(session, config, items):
     for item in items:
         path = item.nodeid.split("::", 1)[0]
         if path.endswith(".ipynb"):
             _collected[path] += 1
+    if _collected and "COURSE_MACHINE_FACTOR" not in os.environ:
+        import machine_speed
+
+        _workload_seconds.append(machine_speed.workload_seconds())
+
+
+def machine_factor() -> float:
+    """How many times slower than the course's reference machine this one is (bounded).
+
+    ``COURSE_MACHINE_FACTOR`` sets it (tests); otherwise
+    the mean of the two timings of machine_speed's workload, before and after the notebooks.
+    """
+    if "COURSE_MACHINE_FACTOR" in os.environ:
+        return float(os.environ["COURSE_MACHINE_FACTOR"])
+    import machine_speed
+
+    if len(_workload_seconds) < 2:
+        _workload_seconds.append(machine_speed.workload_seconds())
+    return machine_speed.speed_factor(sum(_workload_seconds) / len(_workload_seconds))
+
+
+def _reference_seconds(factor):
+    """Each notebook's time as the reference machine would take it: measured / factor."""
+    return {p: s / factor for p, s in _notebook_seconds.items()}
 
 
 def pytest_runtest_logreport(report):
@@ -76,36 +104,68 @@ def _ran_whole():
     return {p for p, n in _collected.items() if n and _passed.get(p, 0) == n}
 
 
-def _drifted():
-    return drift_failures(dict(_notebook_seconds), recorded_seconds(), _ran_whole())
+def _drifted(factor):
+    return drift_failures(_reference_seconds(factor), recorded_seconds(), _ran_whole())
 
 
-def _over_budget():
-    return {p: s for p, s in _notebook_seconds.items() if s > NOTEBOOK_BUDGET_S}
+def _over_budget(factor):
+    return {p: s for p, s in _reference_seconds(factor).items() if s > NOTEBOOK_BUDGET_S}
+
+
+_verdict: dict = {}
+
+
+def verdict():
+    """The machine factor and the notebooks failing the budget or the recorded time, decided once.
+
+    pytest calls this first from ``pytest_sessionfinish`` (exit status), then
+    the terminal summary prints it; the workload's second timing runs here.
+    """
+    if not _verdict:
+        factor = machine_factor()
+        _verdict.update(factor=factor, over=_over_budget(factor), drifted=_drifted(factor))
+    return _verdict
 
 
 def pytest_terminal_summary(terminalreporter):
     if not _notebook_seconds:
         return
     tr = terminalreporter
+    factor = verdict()["factor"]
+    reference = _reference_seconds(factor)
     tr.section("notebook wall times")
     width = max(len(p) for p in _notebook_seconds)
+    tr.write_line(f"{'':<{width}}  {'here':>8}  {'reference':>9}")
     for path, seconds in sorted(_notebook_seconds.items()):
-        flag = "  OVER BUDGET" if seconds > NOTEBOOK_BUDGET_S else ""
-        tr.write_line(f"{path:<{width}}  {seconds:6.1f} s{flag}")
+        flag = "  OVER BUDGET" if path in verdict()["over"] else ""
+        tr.write_line(f"{path:<{width}}  {seconds:6.1f} s  {reference[path]:7.1f} s{flag}")
     total = sum(_notebook_seconds.values())
-    tr.write_line(f"{'total':<{width}}  {total:6.1f} s   (budget {NOTEBOOK_BUDGET_S:.0f} s per notebook)")
-    for path, seconds in sorted(_over_budget().items()):
-        tr.write_line(f"FAILED budget: {path} took {seconds:.1f} s > {NOTEBOOK_BUDGET_S:.0f} s", red=True)
-    for path, (seconds, recorded) in sorted(_drifted().items()):
-        tr.write_line(f"FAILED recorded time: {path} took {seconds:.1f} s, the course map says {recorded:.0f} s "
-                      f"(more than {DRIFT:.0%} off): update its time in course_utils/notebook.py COURSE_MAP "
-                      "and re-run notebooks/00_start_here.ipynb", red=True)
+    tr.write_line(f"{'total':<{width}}  {total:6.1f} s  {total / factor:7.1f} s   "
+                  f"(budget {NOTEBOOK_BUDGET_S:.0f} s per notebook on the reference machine)")
+    if _workload_seconds:
+        import machine_speed
+
+        tr.write_line(f"machine speed: the reference workload took {', '.join(f'{w:.2f}' for w in _workload_seconds)} s "
+                      f"here (before, after the notebooks), {machine_speed.REFERENCE_S:.2f} s on the course's "
+                      f"2-core reference machine: factor {factor:.2f} (bounded to {machine_speed.MIN_FACTOR}-"
+                      f"{machine_speed.MAX_FACTOR}); 'reference' = here / factor")
+    else:
+        tr.write_line(f"machine factor {factor:.2f} (COURSE_MACHINE_FACTOR)")
+    for path, seconds in sorted(verdict()["over"].items()):
+        tr.write_line(f"FAILED budget: {path} took {_notebook_seconds[path]:.1f} s here, {seconds:.1f} s on the "
+                      f"reference machine > {NOTEBOOK_BUDGET_S:.0f} s", red=True)
+    for path, (seconds, recorded) in sorted(verdict()["drifted"].items()):
+        tr.write_line(f"FAILED recorded time: {path} took {seconds:.1f} s on the reference machine, the course "
+                      f"map says {recorded:.0f} s (more than {DRIFT:.0%} off): update its time in "
+                      "course_utils/notebook.py COURSE_MAP and re-run notebooks/00_start_here.ipynb", red=True)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
-    if (_over_budget() or _drifted()) and session.exitstatus == 0:
+    if not _notebook_seconds:
+        return
+    v = verdict()
+    if (v["over"] or v["drifted"]) and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
