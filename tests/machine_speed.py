@@ -45,7 +45,7 @@ def _workload():
     np.linalg.svd(np.random.default_rng(0).standard_normal((300, 300)))
 
 
-def workload_seconds(repeats=3):
+def workload_seconds(repeats=5):
     """Best wall time of ``repeats`` runs of the workload, with two torch threads (as the notebooks)."""
     import torch
     from threadpoolctl import threadpool_limits
