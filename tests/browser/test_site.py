@@ -69,7 +69,11 @@ def check_rendered(page, name):
     # A browser asks every site for /favicon.ico; the site has none (a 404 the
     # page never asked for): that one message is not counted.
     errors = [e for e in page.log.console_errors if "/favicon.ico)" not in e]
-    assert not errors, f"{name}: console errors: {errors[:3]}"
+    hint = ""
+    if any("invalid theme mode" in e for e in errors):
+        hint = (" (pydata-sphinx-theme logs this when default_mode is empty: "
+                "html_context = {'default_mode': 'light'} in docs/conf.py)")
+    assert not errors, f"{name}: console errors: {errors[:3]}{hint}"
     return title, len(images)
 
 
