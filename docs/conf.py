@@ -44,6 +44,9 @@ html_theme_options = {
     "use_source_button": False,
     "navigation_with_keys": False,
 }
+# pydata-sphinx-theme (under sphinx-book-theme) logs "Got invalid theme mode" in the browser's console
+# when no default mode is set; the course's figures are drawn on white, so light it is.
+html_context = {"default_mode": "light"}
 html_last_updated_fmt = None
 html_copy_source = False
 html_show_sourcelink = False
