@@ -23,7 +23,7 @@ def test_factor_is_the_ratio_within_bounds():
     assert machine_speed.speed_factor(0.9 * ref) == pytest.approx(0.9)
     assert machine_speed.speed_factor(10 * ref) == machine_speed.MAX_FACTOR, "a very slow machine gets no more"
     assert machine_speed.speed_factor(0.1 * ref) == machine_speed.MIN_FACTOR, "a fast one is held to more"
-    assert 1 < machine_speed.MAX_FACTOR <= 1.5 and 0.5 <= machine_speed.MIN_FACTOR < 1
+    assert 1 < machine_speed.MAX_FACTOR <= 1.3 and 0.75 <= machine_speed.MIN_FACTOR < 1, "bounds the data support"
 
 
 def test_workload_takes_about_a_second():
@@ -41,3 +41,17 @@ def test_budget_is_checked_on_reference_seconds(monkeypatch):
     assert path in conftest._over_budget(100.0 / budget * 0.99)
     monkeypatch.setenv("COURSE_MACHINE_FACTOR", "1.25")
     assert conftest.machine_factor() == 1.25
+    monkeypatch.setenv("COURSE_MACHINE_FACTOR", "5")
+    assert conftest.machine_factor() == machine_speed.MAX_FACTOR, "the variable cannot lift the bound"
+
+
+def test_recorded_times_are_not_judged_outside_the_bounds(monkeypatch):
+    conftest = _repository_conftest()
+    path = "notebooks/00_start_here.ipynb"
+    conftest._notebook_seconds[path] = 1.0  # far off its recorded time
+    conftest._collected[path] = conftest._passed[path] = 1
+    monkeypatch.setenv("COURSE_MACHINE_FACTOR", "0.3")  # a machine much faster than the bounds allow for
+    assert not conftest.verdict()["judge_drift"] and conftest.verdict()["drifted"] == {}
+    conftest._verdict.clear()
+    monkeypatch.setenv("COURSE_MACHINE_FACTOR", "1")
+    assert conftest.verdict()["judge_drift"] and path in conftest.verdict()["drifted"]

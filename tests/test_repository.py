@@ -260,7 +260,7 @@ def test_guard_allows_loopback():
 def test_notebook_over_budget_fails_the_run():
     """The time table is printed, and a notebook over budget fails the nbval run."""
     start = ROOT / "notebooks" / "00_start_here.ipynb"
-    env = dict(os.environ, COURSE_NOTEBOOK_BUDGET_S="0.5")
+    env = dict(os.environ, COURSE_NOTEBOOK_BUDGET_S="0.5", COURSE_MACHINE_FACTOR="1")
     cmd = [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:xdist",
            "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"), str(start)]
     result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)

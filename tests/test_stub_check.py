@@ -36,8 +36,11 @@ def _exercise_notebook(test_source):
     return nb
 
 
-def _run(pytester, test_source):
+def _run(pytester, monkeypatch, test_source):
     shutil.copy(ROOT / "conftest.py", pytester.path / "conftest.py")
+    (pytester.path / "tests").mkdir()
+    shutil.copy(ROOT / "tests" / "machine_speed.py", pytester.path / "tests" / "machine_speed.py")
+    monkeypatch.setenv("COURSE_MACHINE_FACTOR", "1")  # no need to time this machine here
     nbformat.write(_exercise_notebook(test_source), pytester.path / "exercise.ipynb")
     return pytester.runpytest_subprocess("--nbval", "--nbval-current-env", "exercise.ipynb", "-p", "no:cacheprovider")
 
@@ -46,8 +49,8 @@ def _run(pytester, test_source):
     "assert double(3) == 6, 'double(3) should be 6'",
     "assert double(0) == 0\nassert double(-2) == -4",
 ])
-def test_a_grader_that_rejects_the_stub_passes(pytester, test_source):
-    result = _run(pytester, test_source)
+def test_a_grader_that_rejects_the_stub_passes(pytester, monkeypatch, test_source):
+    result = _run(pytester, monkeypatch, test_source)
     result.assert_outcomes(passed=3)
 
 
@@ -58,7 +61,7 @@ def test_a_grader_that_rejects_the_stub_passes(pytester, test_source):
     ("try:\n    r = double(3)\nexcept NotImplementedError:\n    r = None\nassert r + 0 == 6",
      "double_test fails on the stub of double with TypeError"),
 ])
-def test_a_grader_that_accepts_the_stub_fails_the_run(pytester, test_source, message):
-    result = _run(pytester, test_source)
+def test_a_grader_that_accepts_the_stub_fails_the_run(pytester, monkeypatch, test_source, message):
+    result = _run(pytester, monkeypatch, test_source)
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines([f"*{message}*"])
