@@ -156,6 +156,9 @@ def lab(tmp_path_factory, shots):
         # The offline guard, for the server and every kernel it starts.
         "PYTHONPATH": os.pathsep.join([str(REPO / "tests" / "offline"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         "COURSE_OFFLINE": "1",
+        # Chromium draws while a kernel trains: OpenMP threads that spin while
+        # they wait would take the two cores from it (as in test-unit, Makefile's SHARE).
+        "OMP_WAIT_POLICY": "PASSIVE",
     })
     port, token = free_port(), secrets.token_hex(24)
     command = [
