@@ -14,7 +14,10 @@ import time
 
 #: Seconds the workload takes on the course's reference machine (2 cores),
 #: the best of several runs with the machine otherwise idle.
-REFERENCE_S = 1.0  # 0.96-1.04 s in three runs of five on 2026-11-30
+REFERENCE_S = 1.2
+# Measured where it is used: inside `make test`'s pytest process (nbval's 757 cells collected), this
+# machine quiet, 1.19 s before and 1.25 s after the notebooks (2026-11-30); the same workload in a fresh
+# Python process takes 0.94-1.04 s. The larger value makes the check the stricter one.
 #: The budget is never scaled by more than this, nor by less than MIN_FACTOR.
 MAX_FACTOR = 1.3
 MIN_FACTOR = 0.8

@@ -48,24 +48,7 @@ IDS = [p.stem for p in ALL]
 #: Cells that open a section (``## ...``) and are longer than a slide by themselves; the rule cannot
 #: move them to the notes (the section would lose its title), so their slide scrolls.  To remove an
 #: entry, split the cell's markdown in two (or shorten it): then this list must lose it.
-LONG_SECTION_OPENINGS = {
-    "03_lbp": {"cell-031"},                                  # Summary
-    "04_convolution_operation": {"cell-043"},                # Summary
-    "06_efficient_convolutions": {"cell-035"},               # Summary
-    "07_upsampling": {"cell-051"},                           # Summary
-    "09_backpropagation": {"cell-034"},                      # Summary
-    "10_optimizers": {"cell-045"},                           # Summary
-    "11_regularization_and_augmentation": {"cell-006", "cell-042"},  # 2. Bias and variance; Summary
-    "12_batchnorm_and_initialization": {"cell-030"},         # Summary
-    "14_classic_architectures": {"cell-038"},                # Summary
-    "17_localization_and_boxes": {"cell-002"},               # 1. ...
-    "20_region_proposals_and_rcnn": {"aa6994db"},            # Summary
-    "21_faster_rcnn": {"24e18f58"},                          # 1. Two stages, four losses
-    "22_yolo": {"7180bf1f"},                                 # 1. YOLOv1
-    "24_anchor_free": {"e1898863"},
-    "25_semantic_segmentation": {"25763b93"},                # Summary
-    "29_set_prediction_detr": {"41cd1adf"},                  # Summary
-}
+LONG_SECTION_OPENINGS = {}  # none: the 16 section openings longer than a slide were split (2026-11-30)
 
 
 @pytest.fixture(scope="module")
