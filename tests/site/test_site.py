@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import nbformat
+import node_assets
 import pytest
 
 from course_utils.exercises import find_notebooks
@@ -43,17 +44,9 @@ def page_of(rel: str) -> str:
 ALL = [p.relative_to(NOTEBOOKS).as_posix() for p in find_notebooks(NOTEBOOKS)]
 
 
-def _missing(reason):
-    """Skip where node_modules was never installed (a bare pytest run); fail under make, which installs it."""
-    if os.environ.get("COURSE_OFFLINE"):
-        pytest.fail(reason + " -- make test installs it, so its absence here is a failure, not a skip")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    if not (ROOT / "node_modules" / "mathjax" / "es5" / "tex-chtml.js").exists():
-        _missing("node_modules/mathjax is not installed: run `npm ci` (make test-unit does)")
+    node_assets.require("mathjax/es5/tex-chtml.js")
     tmp = tmp_path_factory.mktemp("site")
     src, out = tmp / "src", tmp / "site"
     start = time.perf_counter()

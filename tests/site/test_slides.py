@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import node_assets
 import pytest
 
 from course_utils.exercises import find_notebooks
@@ -170,17 +171,9 @@ REMOTE = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\
                     re.IGNORECASE)
 
 
-def _missing(reason):
-    """Skip where node_modules was never installed (a bare pytest run); fail under make, which installs it."""
-    if os.environ.get("COURSE_OFFLINE"):
-        pytest.fail(reason + " -- make test installs it, so its absence here is a failure, not a skip")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    if not (ROOT / "node_modules" / "reveal.js" / "dist" / "reveal.js").exists():
-        _missing("node_modules/reveal.js is not installed: run `npm ci` (make test-unit does)")
+    node_assets.require("reveal.js/dist/reveal.js")
     build = _load("build", "_course_slides_build")
     out = tmp_path_factory.mktemp("slides")
     start = time.perf_counter()
