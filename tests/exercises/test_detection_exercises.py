@@ -26,6 +26,16 @@ defaults = detection.ssd_default_boxes(LEVELS, (64, 64), RATIOS)
     "24_anchor_free": COMMON,
 }
 
+_BACKWARD = ("def roi_align_bin_backward(map_shape, points, grad):\n"
+             "    h, w = map_shape\n    result = np.zeros((h, w))\n"
+             "    for y, x in points:\n"
+             "        y0, x0 = int(math.floor(y)), int(math.floor(x))\n"
+             "        y1, x1 = {y1}, min(x0 + 1, w - 1)\n        fy, fx = y - y0, x - x0\n"
+             "        for row, wy in ((y0, 1 - {fy}), (y1, {fy})):\n"
+             "            for col, wx in ((x0, 1 - {fx}), (x1, {fx})):\n"
+             "                result[row, col] {op} grad * wy * wx / {n}\n"
+             "    return result\n")
+
 WRONG = {
     ("20_region_proposals_and_rcnn", "rcnn_fill_similarity"): {
         "sizes not subtracted": ("def fill_similarity(box_a, size_a, box_b, size_b, image_size):\n"
@@ -78,11 +88,39 @@ WRONG = {
         "nearest neighbour": ("def bilinear(feature_map, y, x):\n"
                               "    return float(np.asarray(feature_map, float)[int(round(y)), int(round(x))])\n"),
     },
+    ("20_region_proposals_and_rcnn", "rcnn_roi_align_backward"): {
+        "sum, not mean": _BACKWARD.format(y1="min(y0 + 1, h - 1)", fy="fy", fx="fx", op="+=", n="1"),
+        "shared cells overwritten": _BACKWARD.format(y1="min(y0 + 1, h - 1)", fy="fy", fx="fx", op="=",
+                                                     n="len(points)"),
+        "y and x fractions swapped": _BACKWARD.format(y1="min(y0 + 1, h - 1)", fy="fx", fx="fy", op="+=",
+                                                      n="len(points)"),
+        "reads past the last row": _BACKWARD.format(y1="y0 + 1", fy="fy", fx="fx", op="+=", n="len(points)"),
+        "autograd through a torch bilinear": (
+            "def roi_align_bin_backward(map_shape, points, grad):\n"
+            "    m = torch.zeros(map_shape, dtype=torch.float64, requires_grad=True)\n"
+            "    h, w = map_shape\n    total = 0\n"
+            "    for y, x in points:\n"
+            "        y0, x0 = int(math.floor(y)), int(math.floor(x))\n"
+            "        y1, x1 = min(y0 + 1, h - 1), min(x0 + 1, w - 1)\n        fy, fx = y - y0, x - x0\n"
+            "        total = total + ((1 - fy) * ((1 - fx) * m[y0, x0] + fx * m[y0, x1])\n"
+            "                         + fy * ((1 - fx) * m[y1, x0] + fx * m[y1, x1]))\n"
+            "    (total / len(points) * grad).backward()\n    return m.grad.numpy()\n"),
+        "torchvision's RoI Align and autograd": (
+            "def roi_align_bin_backward(map_shape, points, grad):\n"
+            "    m = torch.zeros((1, 1, *map_shape), dtype=torch.float64, requires_grad=True)\n"
+            "    boxes = torch.tensor([[0, x, y, x + 1, y + 1] for y, x in points], dtype=torch.float64)\n"
+            "    (torchvision.ops.roi_align(m, boxes, 1, 1.0, 1, True).mean() * grad).backward()\n"
+            "    return m.grad[0, 0].numpy()\n"),
+    },
     ("21_faster_rcnn", "frcnn_count_anchors"): {
         "map size rounded down": ("def count_anchors(height, width, stride, n_sizes, n_ratios):\n"
                                   "    return (height // stride) * (width // stride) * n_sizes * n_ratios\n"),
         "ratios forgotten": ("def count_anchors(height, width, stride, n_sizes, n_ratios):\n"
                              "    return -(-height // stride) * -(-width // stride) * n_sizes\n"),
+        "the course's anchors, counted": (
+            "def count_anchors(height, width, stride, n_sizes, n_ratios):\n"
+            "    return len(detection.make_anchors((-(-height // stride), -(-width // stride)), stride,\n"
+            "                                      list(range(8, 8 + 4 * n_sizes, 4)), [1.0 + i for i in range(n_ratios)]))\n"),
     },
     ("21_faster_rcnn", "frcnn_label_anchors"): {
         "no best-anchor rescue": ("def label_anchors(iou, high, low):\n"
@@ -155,6 +193,9 @@ WRONG = {
                                 "    return sum(s * s * (1 + 2 * len(r)) for s, r in zip(map_sides, ratios_per_map))\n"),
         "sides, not cells": ("def count_default_boxes(map_sides, ratios_per_map):\n"
                              "    return sum(s * (2 + 2 * len(r)) for s, r in zip(map_sides, ratios_per_map))\n"),
+        "the course's default boxes, counted": (
+            "def count_default_boxes(map_sides, ratios_per_map):\n"
+            "    return len(detection.ssd_default_boxes([(s, s) for s in map_sides], (96, 96), ratios_per_map))\n"),
     },
     ("23_ssd", "ssd_hard_negatives"): {
         "easiest negatives": ("def hard_negatives(loss, positive, ratio):\n"

@@ -46,12 +46,18 @@ test_lbp_solution, test_lbp_wrong = exercise_tests("1_classical_features/03_lbp.
         "at most two ones": "def is_uniform(bits):\n    return sum(bits) <= 2\n",
         "at most one transition": ("def is_uniform(bits):\n    bits = list(bits)\n"
                                    "    return sum(bits[i] != bits[(i + 1) % len(bits)] for i in range(len(bits))) <= 1\n"),
+        "eight bits hard-coded": ("def is_uniform(bits):\n    bits = list(bits)\n"
+                                  "    return sum(bits[i] != bits[(i + 1) % 8] for i in range(8)) <= 2\n"),
     }),
     ("lbp_rotation_invariant", {
         "rotation in one direction only, no wrap": (
             "def rotation_invariant(code, P=8):\n    return min(code >> k for k in range(P))\n"),
         "largest rotation": ("def rotation_invariant(code, P=8):\n    mask = (1 << P) - 1\n"
                              "    return max(((code >> k) | (code << (P - k))) & mask for k in range(P))\n"),
+        "eight bits hard-coded": ("def rotation_invariant(code, P=8):\n"
+                                  "    return min(((code >> k) | (code << (8 - k))) & 255 for k in range(8))\n"),
+        "one rotation short": ("def rotation_invariant(code, P=8):\n    mask = (1 << P) - 1\n"
+                               "    return min(((code >> k) | (code << (P - k))) & mask for k in range(P - 1))\n"),
     }),
     ("lbp_quarter_turn", {
         # no course function maps codes to codes; one that calls features.lbp at all is refused
