@@ -655,6 +655,10 @@ class EarlyStopping:
     epoch is an optimistic estimate: measure the restored model on test
     data.
 
+    A NaN value (a diverged epoch) is never the best. A history holding one
+    value is a new run: what an earlier ``fit`` left is forgotten, so one
+    instance can watch several runs in turn.
+
     Parameters
     ----------
     monitor : str, default "val_loss"
@@ -686,12 +690,14 @@ class EarlyStopping:
             raise KeyError(f"history has no {self.monitor!r} values; it has {sorted(history)} "
                            f"(give fit validation data to watch a val_ key)")
         value, epoch = float(history[self.monitor][-1]), len(history[self.monitor])
-        better = (self.best_value is None
-                  or (value < self.best_value if self.mode == "min" else value > self.best_value))
+        if epoch == 1:  # a new run
+            self.best_epoch = self.best_value = self.best_state = None
+        better = not math.isnan(value) and (
+            self.best_value is None or (value < self.best_value if self.mode == "min" else value > self.best_value))
         if better:
             self.best_epoch, self.best_value = epoch, value
             self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        return self.patience is not None and epoch - self.best_epoch >= self.patience
+        return self.patience is not None and epoch - (self.best_epoch or 0) >= self.patience
 
     def restore(self, model):
         """Load the weights of the best epoch into ``model``; returns ``model``."""

@@ -555,6 +555,30 @@ def test_early_stopping_patience_stops_training():
     assert high.best_epoch == 2
 
 
+def test_early_stopping_skips_nan_and_starts_afresh_with_each_run():
+    model = _model()
+    stopper = train.EarlyStopping("val_loss", patience=2)
+    assert stopper(model, {"val_loss": [float("nan")]}) is False and stopper.best_epoch is None
+    assert stopper(model, {"val_loss": [float("nan"), 2.0]}) is False and stopper.best_epoch == 2
+    assert stopper(model, {"val_loss": [float("nan"), 2.0, float("nan")]}) is False
+    assert stopper(model, {"val_loss": [float("nan"), 2.0, float("nan"), 3.0]}) is True
+    # a NaN run with patience stops after `patience` epochs, with nothing remembered
+    diverged = train.EarlyStopping("val_loss", patience=2)
+    assert diverged(model, {"val_loss": [float("nan")]}) is False
+    assert diverged(model, {"val_loss": [float("nan")] * 2}) is True and diverged.best_state is None
+    # a second run (a history of one value) forgets the first run's best
+    stopper(model, {"val_loss": [5.0]})
+    assert stopper.best_epoch == 1 and stopper.best_value == 5.0
+    x, y = _blobs()
+    xv, yv = _blobs(seed=1)
+    twice = train.EarlyStopping("val_loss")
+    for _ in range(2):
+        run = _model()
+        history = train.fit(run, (x, y), torch.optim.SGD(run.parameters(), lr=0.5), epochs=3,
+                            val=(xv, yv), progress=False, on_epoch=twice)
+    assert twice.best_value == min(history["val_loss"])
+
+
 def test_early_stopping_checks_its_input():
     with pytest.raises(ValueError, match="mode"):
         train.EarlyStopping(mode="lowest")

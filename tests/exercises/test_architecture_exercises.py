@@ -245,6 +245,9 @@ test_boxes_solution, test_boxes_wrong = exercise_tests("5_detection/17_localizat
             "    return tuple(detection.box_convert(np.array([box], dtype=float), 'cxcywh', 'xyxy')[0])\n"),
     }),
     ("boxes_pair_iou", {
+        "torchvision's box_iou": ("def iou(a, b):\n    import torch, torchvision\n"
+                                  "    a, b = torch.tensor([a], dtype=torch.float64), torch.tensor([b], dtype=torch.float64)\n"
+                                  "    return float(torchvision.ops.box_iou(a, b)[0, 0])\n"),
         "intersection not clamped": _IOU + (
             "    w = min(a[2], b[2]) - max(a[0], b[0])\n    h = min(a[3], b[3]) - max(a[1], b[1])\n"
             "    inter = w * h\n" + _AREAS + "    return inter / (area_a + area_b - inter)\n"),
@@ -256,6 +259,10 @@ test_boxes_solution, test_boxes_wrong = exercise_tests("5_detection/17_localizat
         "the course's box_iou": _IOU + "    return float(detection.box_iou(np.array([a], float), np.array([b], float))[0, 0])\n",
     }),
     ("boxes_pair_giou", {
+        "torchvision's generalized_box_iou": (
+            "def giou(a, b):\n    import torch, torchvision\n"
+            "    a, b = torch.tensor([a], dtype=torch.float64), torch.tensor([b], dtype=torch.float64)\n"
+            "    return float(torchvision.ops.generalized_box_iou(a, b)[0, 0])\n"),
         "plain IoU": _GIOU + "    return inter / union\n",
         "penalty over the union": _GIOU + _ENCL + "    return inter / union - (enclosing - union) / union\n",
         "penalty with the intersection": _GIOU + _ENCL + "    return inter / union - (enclosing - inter) / enclosing\n",

@@ -58,6 +58,12 @@ GROW_DELEGATIONS = {
 test_gradients_solution, test_gradients_wrong = exercise_tests(
     "1_classical_features/01_images_and_gradients.ipynb", GRADIENTS_PRELUDE, [
         ("gradients_sobel_x", {
+            "scipy's sobel": ("def sobel_x(image):\n    import scipy.ndimage\n"
+                              "    return scipy.ndimage.sobel(np.asarray(image, float), axis=1)\n"),
+            "scipy's correlate with the kernel": (
+                "def sobel_x(image):\n    import scipy.ndimage\n"
+                "    kernel = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]\n"
+                "    return scipy.ndimage.correlate(np.asarray(image, float), kernel, mode='reflect')\n"),
             "the course function": _SOBEL + "    return features.image_gradients(image, 'sobel')[0]\n",
             "sign flipped (left minus right)": _SOBEL + _PAD + (
                 "    diff = p[:, :-2] - p[:, 2:]\n    return diff[:-2] + 2 * diff[1:-1] + diff[2:]\n"),

@@ -185,6 +185,13 @@ test_backprop_solution, test_backprop_wrong = exercise_tests("3_training/09_back
         "recall of the negative class": _REC + (
             "    predicted = np.asarray(probability) > threshold\n"
             "    return float((~predicted & ~truth).sum() / (~truth).sum())\n"),
+        "scikit-learn's recall": ("def recall_at(probability, truth, threshold):\n"
+                                  "    return recall_score(np.asarray(truth).astype(int), (np.asarray(probability) > threshold).astype(int))\n"),
+        "scikit-learn's confusion matrix": ("def recall_at(probability, truth, threshold):\n"
+                                            "    from sklearn.metrics import confusion_matrix\n"
+                                            "    tn, fp, fn, tp = confusion_matrix(np.asarray(truth).astype(int),\n"
+                                            "                                      (np.asarray(probability) > threshold).astype(int)).ravel()\n"
+                                            "    return tp / (tp + fn)\n"),
     }),
     ("backprop_softmax_backward", {
         "elementwise, like the sigmoid": _SMB + "    return dout * p * (1 - p)\n",
