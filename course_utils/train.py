@@ -702,7 +702,8 @@ class EarlyStopping:
     def restore(self, model):
         """Load the weights of the best epoch into ``model``; returns ``model``."""
         if self.best_state is None:
-            raise RuntimeError("no epoch recorded yet: pass this EarlyStopping to fit(on_epoch=...) first")
+            raise RuntimeError("no epoch with a finite value recorded yet: pass this EarlyStopping to "
+                               "fit(on_epoch=...) first (a run whose every value was NaN records none)")
         check_module(model)
         model.load_state_dict(self.best_state)
         return model

@@ -111,6 +111,20 @@ WRONG = {
             "    boxes = torch.tensor([[0, x, y, x + 1, y + 1] for y, x in points], dtype=torch.float64)\n"
             "    (torchvision.ops.roi_align(m, boxes, 1, 1.0, 1, True).mean() * grad).backward()\n"
             "    return m.grad[0, 0].numpy()\n"),
+        "torchvision's RoIAlign module on one-hot maps": (
+            "def roi_align_bin_backward(map_shape, points, grad):\n"
+            "    layer = torchvision.ops.RoIAlign((1, 1), 1.0, 1, True)\n"
+            "    h, w = map_shape\n    eye = torch.eye(h * w, dtype=torch.float64).reshape(h * w, 1, h, w)\n"
+            "    boxes = [torch.tensor([[x, y, x + 1, y + 1] for y, x in points], dtype=torch.float64)] * (h * w)\n"
+            "    return (layer(eye, boxes).reshape(h * w, -1).mean(1) * grad).reshape(h, w).numpy()\n"),
+        "fancy-index += loses repeated cells": (
+            "def roi_align_bin_backward(map_shape, points, grad):\n"
+            "    h, w = map_shape\n    p = np.asarray(points, float).reshape(-1, 2)\n    r = np.zeros((h, w))\n"
+            "    y0, x0 = np.floor(p[:, 0]).astype(int), np.floor(p[:, 1]).astype(int)\n"
+            "    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)\n"
+            "    fy, fx = p[:, 0] - y0, p[:, 1] - x0\n    g = grad / len(p)\n"
+            "    r[y0, x0] += g * (1 - fy) * (1 - fx)\n    r[y0, x1] += g * (1 - fy) * fx\n"
+            "    r[y1, x0] += g * fy * (1 - fx)\n    r[y1, x1] += g * fy * fx\n    return r\n"),
     },
     ("21_faster_rcnn", "frcnn_count_anchors"): {
         "map size rounded down": ("def count_anchors(height, width, stride, n_sizes, n_ratios):\n"
@@ -121,6 +135,13 @@ WRONG = {
             "def count_anchors(height, width, stride, n_sizes, n_ratios):\n"
             "    return len(detection.make_anchors((-(-height // stride), -(-width // stride)), stride,\n"
             "                                      list(range(8, 8 + 4 * n_sizes, 4)), [1.0 + i for i in range(n_ratios)]))\n"),
+        "torchvision's AnchorGenerator through rpn": (
+            "def count_anchors(height, width, stride, n_sizes, n_ratios):\n"
+            "    from torchvision.models.detection.rpn import AnchorGenerator\n"
+            "    from torchvision.models.detection.image_list import ImageList\n"
+            "    g = AnchorGenerator((tuple(range(8, 8 + 4 * n_sizes, 4)),), (tuple(1.0 + i for i in range(n_ratios)),))\n"
+            "    cells = torch.zeros(1, 1, -(-height // stride), -(-width // stride))\n"
+            "    return len(g(ImageList(torch.zeros(1, 1, height, width), [(height, width)]), [cells])[0])\n"),
     },
     ("21_faster_rcnn", "frcnn_label_anchors"): {
         "no best-anchor rescue": ("def label_anchors(iou, high, low):\n"
@@ -196,6 +217,13 @@ WRONG = {
         "the course's default boxes, counted": (
             "def count_default_boxes(map_sides, ratios_per_map):\n"
             "    return len(detection.ssd_default_boxes([(s, s) for s in map_sides], (96, 96), ratios_per_map))\n"),
+        "torchvision's DefaultBoxGenerator through ssd": (
+            "def count_default_boxes(map_sides, ratios_per_map):\n"
+            "    from torchvision.models.detection.ssd import DefaultBoxGenerator\n"
+            "    from torchvision.models.detection.image_list import ImageList\n"
+            "    g = DefaultBoxGenerator([list(r) for r in ratios_per_map])\n"
+            "    maps = [torch.zeros(1, 1, s, s) for s in map_sides]\n"
+            "    return len(g(ImageList(torch.zeros(1, 1, 96, 96), [(96, 96)]), maps)[0])\n"),
     },
     ("23_ssd", "ssd_hard_negatives"): {
         "easiest negatives": ("def hard_negatives(loss, positive, ratio):\n"
