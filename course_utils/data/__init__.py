@@ -4,7 +4,8 @@ Nothing here downloads anything.
 
 Modules
 -------
-files      files in ``data/``, checked by SHA-256 (the MNIST subset, the weights of notebooks 16 and 21)
+files      files in ``data/``, checked by SHA-256 (the MNIST subset, the weights of notebooks 16 and 21,
+           notebook 24's measurement of training pictures)
 samples    images and small data sets that ship inside scikit-image and scikit-learn
 splits     train / test splits with no shared source image; the MNIST tensors of the training notebooks
 synthetic  generated images with known answers (shapes and their edges, texture patches)

@@ -21,12 +21,14 @@ __all__ = [
     "CHECKSUMS",
     "SOURCE_WEIGHTS_FILE",
     "TORCHVISION_WEIGHTS_FILE",
+    "DETECTOR_TRAINING_DATA_FILE",
     "DataFileError",
     "data_dir",
     "verify_data_files",
     "load_mnist_subset",
     "load_source_weights",
     "load_torchvision_weights",
+    "load_detector_training_data",
 ]
 
 
@@ -43,6 +45,8 @@ CHECKSUMS = {
     "source_smallvgg_digits0-4.npz": "c6232f4a1c387a067dc49e5af4b4b82381e99c20a1c9c3bb1cf3d754071fd637",
     # scripts/train_torchvision_detector.py prints this one (notebook 21's torchvision Faster R-CNN)
     "torchvision_faster_rcnn.npz": "1da1f2e3b43d29d5e2bc30f40de855200377457cbf5af3512f6bc9b4e99ae460",
+    # scripts/measure_detector_training_data.py prints this one (notebook 24's mosaic / mixup measurement)
+    "detector_training_data.json": "27fcba45c5034da96932041105fec9e331c9cafe6b06facc614c7c26aacdd205",
 }
 
 # How to bring each data file back, quoted in DataFileError messages.
@@ -66,6 +70,12 @@ _RESTORE_HINTS = {
         "or retrain it (a few minutes; see data/README.md):\n"
         "    python scripts/train_torchvision_detector.py"
     ),
+    "detector_training_data.json": (
+        "To restore it, run from the repository root:\n"
+        "    git checkout -- data/detector_training_data.json\n"
+        "or measure it again (about 12 minutes; see data/README.md):\n"
+        "    python scripts/measure_detector_training_data.py"
+    ),
 }
 
 _MNIST_FILE = "mnist_5k.npz"
@@ -75,6 +85,10 @@ SOURCE_WEIGHTS_FILE = "source_smallvgg_digits0-4.npz"
 
 #: Weights of notebook 21's torchvision Faster R-CNN, written by ``scripts/train_torchvision_detector.py``.
 TORCHVISION_WEIGHTS_FILE = "torchvision_faster_rcnn.npz"
+
+#: Notebook 24's measured effect of mosaic, mixup and denser training scenes,
+#: written by ``scripts/measure_detector_training_data.py``.
+DETECTOR_TRAINING_DATA_FILE = "detector_training_data.json"
 
 
 class DataFileError(FileNotFoundError):
@@ -242,6 +256,34 @@ def load_torchvision_weights():
         to restore or regenerate it.
     """
     return _state_arrays(TORCHVISION_WEIGHTS_FILE)
+
+
+def load_detector_training_data():
+    """Return notebook 24's measurement of mosaic, mixup and denser scenes as training pictures.
+
+    Written by ``scripts/measure_detector_training_data.py``: notebook 24's
+    detector trained with its own recipe on each kind of training picture,
+    for several seeds, and scored on held-out test scenes. The file's
+    SHA-256 is checked first.
+
+    Returns
+    -------
+    dict
+        ``runs``: one dict per (seed, arm) with ``seed``, ``arm`` (``"plain"``,
+        ``"mosaic"``, ``"mixup"`` or ``"denser"``), the AP figures (``AP50``,
+        ``AP``, ``AP_small``, ``AP_medium``, ``AP_large``) and
+        ``train_seconds``; and the settings of the measurement (``steps``,
+        ``batch``, ``denser_settings``, ``machine``, ``measured``, ``script``).
+
+    Raises
+    ------
+    DataFileError
+        If the file is missing or not the expected one; the message says how
+        to restore or measure it again.
+    """
+    import json
+
+    return json.loads(_verified_bytes(DETECTOR_TRAINING_DATA_FILE).decode("utf-8"))
 
 
 def _state_arrays(name):

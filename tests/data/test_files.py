@@ -46,8 +46,8 @@ def test_data_dir_follows_environment_variable(tmp_path, monkeypatch):
 
 
 def test_verify_data_files_reports_every_file():
-    assert data.verify_data_files() == {"mnist_5k.npz": True, "source_smallvgg_digits0-4.npz": True,
-                                        "torchvision_faster_rcnn.npz": True}
+    assert data.verify_data_files() == {"detector_training_data.json": True, "mnist_5k.npz": True,
+                                        "source_smallvgg_digits0-4.npz": True, "torchvision_faster_rcnn.npz": True}
 
 
 def test_corrupted_file_raises_with_path_hashes_and_fix(data_copy):
@@ -86,6 +86,23 @@ def test_shipped_weights_checksum_is_enforced(data_copy, file_name, load_weights
     path.unlink()
     with pytest.raises(DataFileError, match="missing"):
         getattr(models, load_model)()
+
+
+def test_detector_training_data_is_checked_and_complete(data_copy):
+    record = data.load_detector_training_data()
+    arms = {"plain", "mosaic", "mixup", "denser"}
+    seeds = {run["seed"] for run in record["runs"]}
+    assert len(seeds) >= 2, "measured for at least two seeds"
+    assert {(run["seed"], run["arm"]) for run in record["runs"]} == {(s, a) for s in seeds for a in arms}
+    for run in record["runs"]:
+        assert all(0 <= run[key] <= 1 for key in ("AP50", "AP", "AP_small", "AP_medium", "AP_large"))
+    assert record["script"] == "scripts/measure_detector_training_data.py"
+
+    path = data_copy / data.DETECTOR_TRAINING_DATA_FILE
+    path.write_bytes(path.read_bytes().replace(b'"AP50": 0.', b'"AP50": 1.', 1))
+    with pytest.raises(DataFileError, match="checksum") as caught:
+        data.load_detector_training_data()
+    assert "scripts/measure_detector_training_data.py" in str(caught.value)
 
 
 def test_missing_file_raises_with_path_and_fix(data_copy):
@@ -184,8 +201,8 @@ def test_every_loader_works_without_network(no_network, monkeypatch):
     assert data.load_digits()[0].shape == (1797, 8, 8)
     assert data.load_mnist_subset()[0].shape == (5000, 28, 28)
     assert len(data.mnist_split()[1]) == 1000
-    assert data.verify_data_files() == {"mnist_5k.npz": True, "source_smallvgg_digits0-4.npz": True,
-                                        "torchvision_faster_rcnn.npz": True}
+    assert data.verify_data_files() == {"detector_training_data.json": True, "mnist_5k.npz": True,
+                                        "source_smallvgg_digits0-4.npz": True, "torchvision_faster_rcnn.npz": True}
 
 
 # --------------------------------------------------------------------------
