@@ -2,7 +2,7 @@
 
 Usage, from the repository root (about 3.5 minutes per seed on a 2-core CPU)::
 
-    .venv/bin/python scripts/measure_detector_training_data.py --seeds 0 1
+    .venv/bin/python scripts/measure_detector_training_data.py
 
 Each arm trains notebook 24's two-head centre-based detector
 (``models.CenterDetector``, channels last) with notebook 24's recipe (280
@@ -56,10 +56,12 @@ def train(arm, seed, steps, batch):
     start = time.perf_counter()
     model.train()
     for step, (images, targets) in enumerate(loader):
-        if step % 2 == 1 and arm == "mosaic":  # half the batches, so the plain scenes are still seen
-            images, targets = augment.mosaic_detection(images, targets, seed=seed * 100_003 + step)
+        # half the batches, so the plain scenes are still seen; a different augmentation draw per seed and step
+        draw = seed * 100_003 + step
+        if step % 2 == 1 and arm == "mosaic":
+            images, targets = augment.mosaic_detection(images, targets, seed=draw)
         elif step % 2 == 1 and arm == "mixup":
-            images, targets = augment.mixup_detection(images, targets, seed=seed * 100_003 + step)
+            images, targets = augment.mixup_detection(images, targets, seed=draw)
         loss = sum(model(images, targets).values())
         optimizer.zero_grad()
         loss.backward()
@@ -76,12 +78,20 @@ def evaluate(model, seed):
     return {key: float(stats[key]) for key in KEYS}
 
 
+def _positive(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--steps", type=int, default=280)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--arms", nargs="+", choices=ARMS, default=list(ARMS))
+    parser.add_argument("--steps", type=_positive, default=280)
+    parser.add_argument("--batch", type=_positive, default=32)
+    parser.add_argument("--arms", nargs="+", choices=ARMS, default=list(ARMS),
+                        help="notebook 24 needs all four, for at least two seeds")
     parser.add_argument("--out", type=Path, default=Path("data/detector_training_data.json"))
     args = parser.parse_args()
 

@@ -73,7 +73,7 @@ _RESTORE_HINTS = {
     "detector_training_data.json": (
         "To restore it, run from the repository root:\n"
         "    git checkout -- data/detector_training_data.json\n"
-        "or measure it again (about 12 minutes; see data/README.md):\n"
+        "or measure it again (about 11 minutes; see data/README.md):\n"
         "    python scripts/measure_detector_training_data.py"
     ),
 }
