@@ -38,36 +38,51 @@ from pathlib import Path
 import torch
 
 from course_utils import augment, data, metrics, models
+from course_utils.train import fit
 
 ARMS = ("plain", "mosaic", "mixup", "denser")
 DENSER = {"digits": (3, 7)}
 KEYS = ("AP50", "AP", "AP_small", "AP_medium", "AP_large")
 
 
+class _Batches(torch.utils.data.Dataset):
+    """Batch ``k`` of the arm's training stream: scenes ``k * batch`` onwards, collated, then augmented.
+
+    Indexed by the list of scene indices a ``BatchSampler`` gives, so the
+    step is known without a counter: every other batch (half, so the plain
+    scenes are still seen) goes through mosaic or mixup, with a different
+    draw per seed and step.
+    """
+
+    def __init__(self, arm, seed, steps, batch):
+        settings = DENSER if arm == "denser" else {}
+        self.scenes = data.SceneDataset(data.SceneStream("train", length=steps * batch, seed=seed, **settings))
+        self.arm, self.seed, self.batch = arm, seed, batch
+
+    def __len__(self):
+        return len(self.scenes) // self.batch
+
+    def __getitem__(self, indices):
+        images, targets = self.scenes.collate_fn([self.scenes[i] for i in indices])
+        step = indices[0] // self.batch
+        if step % 2 == 1 and self.arm in ("mosaic", "mixup"):
+            augmentation = augment.mosaic_detection if self.arm == "mosaic" else augment.mixup_detection
+            images, targets = augmentation(images, targets, seed=self.seed * 100_003 + step)
+        return images, targets
+
+
 def train(arm, seed, steps, batch):
-    """Notebook 24's detector trained on the arm's pictures; returns (model, seconds)."""
+    """Notebook 24's detector trained on the arm's pictures, as notebook 24 trains it; returns (model, seconds)."""
     torch.manual_seed(seed)
-    settings = DENSER if arm == "denser" else {}
-    stream = data.SceneDataset(data.SceneStream("train", length=steps * batch, seed=seed, **settings))
-    loader = torch.utils.data.DataLoader(stream, batch_size=batch, collate_fn=stream.collate_fn)
+    batches = _Batches(arm, seed, steps, batch)
+    order = torch.utils.data.BatchSampler(torch.utils.data.SequentialSampler(batches.scenes), batch, drop_last=True)
+    loader = torch.utils.data.DataLoader(batches, sampler=order, batch_size=None)
     model = models.channels_last(models.CenterDetector())
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=3e-3, total_steps=steps, pct_start=0.1)
-    start = time.perf_counter()
-    model.train()
-    for step, (images, targets) in enumerate(loader):
-        # half the batches, so the plain scenes are still seen; a different augmentation draw per seed and step
-        draw = seed * 100_003 + step
-        if step % 2 == 1 and arm == "mosaic":
-            images, targets = augment.mosaic_detection(images, targets, seed=draw)
-        elif step % 2 == 1 and arm == "mixup":
-            images, targets = augment.mixup_detection(images, targets, seed=draw)
-        loss = sum(model(images, targets).values())
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-    return model, time.perf_counter() - start
+    history = fit(model, loader, optimizer, epochs=1, loss_fn="model", metric=None, scheduler=schedule,
+                  scheduler_step="step", progress=False)
+    return model, history["seconds"][-1]
 
 
 def evaluate(model, seed):

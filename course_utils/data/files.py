@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 from pathlib import Path
 
@@ -281,8 +282,6 @@ def load_detector_training_data():
         If the file is missing or not the expected one; the message says how
         to restore or measure it again.
     """
-    import json
-
     return json.loads(_verified_bytes(DETECTOR_TRAINING_DATA_FILE).decode("utf-8"))
 
 
